@@ -1,0 +1,90 @@
+"""Settings from the environment and `.env`, validated once at start.
+
+A bad value stops the program with a message naming the variable, before anything is read or written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import load_dotenv
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value Payback cannot use."""
+
+
+def _number(env: dict, name: str, default: str, *, low: float, high: float | None = None,
+            integer: bool = False, low_inclusive: bool = True) -> float:
+    raw = env.get(name, "").strip() or default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name}={raw!r} is not {kind}") from None
+    too_low = value < low if low_inclusive else value <= low
+    if too_low or (high is not None and value > high):
+        bound = f"between {low:g} and {high:g}" if high is not None else f"above {low:g}"
+        raise ConfigError(f"{name}={raw!r} must be {bound}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    duckdb_path: Path
+    exports_dir: Path
+    reporting_currency: str = "EUR"
+    reporting_timezone: str = "UTC"
+    fiscal_year_start_month: int = 1
+    active_window_days: int = 365
+    gross_margin: float = 1.0
+    ltv_cac_target: float = 3.0
+    payback_target_months: float = 12.0
+    overhead_allocation: str = "proportional"
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> Settings:
+        """Read settings; `.env` in the working directory fills what the environment does not set."""
+        if env is None:
+            load_dotenv(Path.cwd() / ".env", override=False)
+            env = dict(os.environ)
+        currency = (env.get("REPORTING_CURRENCY", "").strip() or "EUR").upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ConfigError(f"REPORTING_CURRENCY={currency!r} is not a three-letter ISO 4217 code")
+        timezone = env.get("REPORTING_TIMEZONE", "").strip() or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"REPORTING_TIMEZONE={timezone!r} is not an IANA time zone (e.g. Europe/Paris)") from None
+        allocation = env.get("OVERHEAD_ALLOCATION", "").strip() or "proportional"
+        if allocation not in ("proportional", "unallocated"):
+            raise ConfigError(f"OVERHEAD_ALLOCATION={allocation!r} must be 'proportional' or 'unallocated'")
+        return cls(
+            duckdb_path=Path(env.get("PAYBACK_DUCKDB_PATH", "").strip() or "data/payback.duckdb"),
+            exports_dir=Path(env.get("PAYBACK_EXPORTS_DIR", "").strip() or "data/exports"),
+            reporting_currency=currency,
+            reporting_timezone=timezone,
+            fiscal_year_start_month=int(_number(env, "FISCAL_YEAR_START_MONTH", "1", low=1, high=12, integer=True)),
+            active_window_days=int(_number(env, "ACTIVE_WINDOW_DAYS", "365", low=1, integer=True)),
+            gross_margin=_number(env, "GROSS_MARGIN", "1.0", low=0, high=1, low_inclusive=False),
+            ltv_cac_target=_number(env, "LTV_CAC_TARGET", "3", low=0, low_inclusive=False),
+            payback_target_months=_number(env, "PAYBACK_TARGET_MONTHS", "12", low=0, low_inclusive=False),
+            overhead_allocation=allocation,
+        )
+
+    def sql_variables(self) -> dict[str, object]:
+        """The values the SQL transforms read with `getvariable(...)`."""
+        return {
+            "reporting_currency": self.reporting_currency,
+            "reporting_timezone": self.reporting_timezone,
+            "fiscal_year_start_month": self.fiscal_year_start_month,
+            "active_window_days": self.active_window_days,
+            "gross_margin": self.gross_margin,
+            "ltv_cac_target": self.ltv_cac_target,
+            "payback_target_months": self.payback_target_months,
+            "overhead_allocation": self.overhead_allocation,
+        }

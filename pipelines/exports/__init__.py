@@ -1,0 +1,1 @@
+"""The generic export source: the file contract, the streaming reader and the dlt source."""

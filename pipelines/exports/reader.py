@@ -1,0 +1,219 @@
+"""Read one export file with DuckDB, type it by the contract, and stream arrow batches of good rows and rejects.
+
+DuckDB does the parsing and validation in SQL; Python only splits each arrow batch in two. Line numbers come
+from the batch offsets, which works because DuckDB keeps insertion order for a plain scan.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, ExportKind
+
+BATCH_ROWS = 1_000_000
+REJECT_SCHEMA = pa.schema([("file", pa.string()), ("line", pa.int64()), ("kind", pa.string()),
+                           ("reason", pa.string()), ("raw_row", pa.string())])
+
+
+class FileContractError(ValueError):
+    """The whole file breaks the contract (e.g. a required column is missing); no row of it can load."""
+
+
+def normalize_name(name: str) -> str:
+    """`Deal ID`, `deal-id` and `DEAL_ID` all name `deal_id`."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class _Source:
+    relation: str  # FROM clause
+    columns: dict[str, tuple[str, str]]  # normalized name -> (SQL expression on `src`, DuckDB type)
+    overflow: list[str]  # expressions that hold values beyond the header (a row too long)
+    first_line: int  # line number of the first data row
+
+
+def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
+    relation = f"read_csv({literal(str(path))}, all_varchar=true, header=true, null_padding=true)"
+    names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        sniffed = con.execute(f"SELECT Delimiter FROM sniff_csv({literal(str(path))})").fetchone()[0]
+        header = next(csv.reader(handle, delimiter=sniffed or ","), [])
+    declared = names[:len(header)]
+    return _Source(relation, {normalize_name(n): (f"src.{quote(n)}", "VARCHAR") for n in declared},
+                   [f"src.{quote(n)}" for n in names[len(header):]], first_line=2)
+
+
+def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
+    relation = f"read_parquet({literal(str(path))})"
+    described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    return _Source(relation, {normalize_name(n): (f"src.{quote(n)}", t) for n, t, *_ in described}, [], first_line=1)
+
+
+def _jsonl_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
+    """JSON lines are read as text lines so that one malformed line becomes a reject, not a failed file."""
+    relation = (f"read_csv({literal(str(path))}, columns={{'line': 'VARCHAR'}}, header=false, delim='\x1f', "
+                "quote='', escape='', auto_detect=false)")
+    keys = con.execute(
+        f"SELECT DISTINCT unnest(json_keys(line::JSON)) FROM (SELECT line FROM {relation} "
+        "WHERE json_valid(line) LIMIT 100000)").fetchall()
+    columns = {normalize_name(k): (f"CASE WHEN json_valid(src.line) THEN src.line ->> {literal(k)} END", "VARCHAR")
+               for (k,) in keys}
+    return _Source(relation, columns, ["CASE WHEN NOT json_valid(src.line) THEN 'malformed JSON line' END"], 1)
+
+
+def _open_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _csv_source(con, path)
+    if suffix == ".parquet":
+        return _parquet_source(con, path)
+    return _jsonl_source(con, path)
+
+
+def _typed(expression: str, source_type: str, column_type: str) -> tuple[str, str]:
+    """(value as text for messages, typed value) of one contract column."""
+    text = expression if source_type == "VARCHAR" else f"CAST({expression} AS VARCHAR)"
+    text = f"nullif(trim({text}), '')"
+    if column_type == NUMBER:
+        typed = f"try_cast({text} AS DOUBLE)" if source_type == "VARCHAR" else f"try_cast({expression} AS DOUBLE)"
+    elif column_type == TIMESTAMP:
+        typed = f"timezone('UTC', try_cast({text if source_type == 'VARCHAR' else expression} AS TIMESTAMPTZ))"
+    elif column_type == DATE:
+        typed = (f"coalesce(try_cast({text} AS DATE), CAST(try_cast({text} AS TIMESTAMP) AS DATE))"
+                 if source_type == "VARCHAR" else f"try_cast({expression} AS DATE)")
+    elif column_type == CURRENCY:
+        typed = f"upper({text})"
+    else:
+        typed = text
+    return text, typed
+
+
+def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) -> tuple[str, int]:
+    """The SELECT that types a file and gives each row a `_reject_reason` (NULL when the row is good), and the
+    line number of its first row."""
+    source = _open_source(con, path)
+    missing = [c.name for c in kind.columns if c.required and c.name not in source.columns]
+    if kind.one_of and not any(name in source.columns for name in kind.one_of):
+        missing.append(" or ".join(kind.one_of))
+    if missing:
+        raise FileContractError(f"missing required column(s): {', '.join(missing)}")
+
+    selects, reasons = [], []
+    for column in kind.columns:
+        if column.name not in source.columns:
+            typed_type = {NUMBER: "DOUBLE", TIMESTAMP: "TIMESTAMP", DATE: "DATE"}.get(column.type, "VARCHAR")
+            selects.append(f"CAST(NULL AS {typed_type}) AS {quote(column.name)}")
+            continue
+        expression, source_type = source.columns[column.name]
+        text, typed = _typed(expression, source_type, column.type)
+        selects.append(f"{typed} AS {quote(column.name)}")
+        name = literal(column.name)
+        if column.required:
+            reasons.append(f"CASE WHEN {text} IS NULL THEN 'missing required field ' || {name} END")
+        if column.type in (NUMBER, TIMESTAMP, DATE):
+            reasons.append(f"CASE WHEN {text} IS NOT NULL AND {typed} IS NULL "
+                           f"THEN 'unparseable {column.type} in ' || {name} || ': ' || {text} END")
+        if column.type == CURRENCY:
+            reasons.append(f"CASE WHEN {text} IS NOT NULL AND NOT regexp_full_match({typed}, '[A-Z]{{3}}') "
+                           f"THEN 'unknown currency in ' || {name} || ': ' || {text} END")
+        if column.allowed:
+            allowed = ", ".join(literal(a) for a in column.allowed)
+            reasons.append(f"CASE WHEN {text} IS NOT NULL AND lower({text}) NOT IN ({allowed}) "
+                           f"THEN 'unknown ' || {name} || ': ' || {text} || ' (expected {' | '.join(column.allowed)})' END")
+            selects[-1] = f"lower({typed}) AS {quote(column.name)}"
+    if kind.one_of:
+        present = " AND ".join(f"{quote(n)} IS NULL" for n in kind.one_of)
+        reasons.append(f"CASE WHEN {present} THEN 'missing required field {' or '.join(kind.one_of)}' END")
+    for overflow in source.overflow:
+        reasons.append(f"CASE WHEN {overflow} IS NOT NULL THEN 'more values than header columns' END")
+    # Row rules read typed columns, so they run one level up; a NULL rule result means the row passes.
+    rules = [f"CASE WHEN coalesce({condition}, false) THEN {literal(reason)} END" for condition, reason in kind.rules]
+    extras = [f"{expression} AS {quote(name)}" for name, (expression, _) in source.columns.items()
+              if name not in kind.column_names and not name.startswith("_dlt")]
+    inner = (f"SELECT {', '.join(selects + extras)}, "
+             f"nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), '') AS _parse_reason, "
+             f"src AS _raw FROM {source.relation} AS src")
+    key_default = ""
+    if kind.name == "touchpoints":  # touchpoint_id is optional: derive a stable one from the touch itself
+        key_default = ("coalesce(touchpoint_id, md5(concat_ws('|', contact_id, CAST(touched_at AS VARCHAR), "
+                       "channel, campaign_id, touch_type))) AS touchpoint_id, ")
+    exclude = "touchpoint_id, " if key_default else ""
+    query = (f"SELECT * EXCLUDE ({exclude}_parse_reason, _raw), {key_default}"
+             f"nullif(concat_ws('; ', _parse_reason, {', '.join(rules) or 'NULL'}), '') AS _reject_reason, "
+             f"_raw FROM ({inner})")
+    return query, source.first_line
+
+
+def _duplicate_keys(con: duckdb.DuckDBPyConnection, query: str, kind: ExportKind) -> dict[str, str]:
+    """Keys that repeat with the same `updated_at` (no way to tell which row is right), each with its reason.
+    Keys that repeat with different `updated_at` are fine: the latest wins when loading."""
+    key = _duplicate_key_sql(kind)
+    rows = con.execute(f"SELECT {key} AS k, count(*) FROM ({query}) WHERE _reject_reason IS NULL "
+                       "GROUP BY k HAVING count(*) > 1").fetchall()
+    names = "/".join(kind.primary_key)
+    same = " and updated_at" if kind.updated_at else ""
+    return {k: f"duplicate {names} {k.split(chr(31))[0] if len(kind.primary_key) == 1 else k.replace(chr(31), '/')}: "
+               f"{n} rows with the same key{same}" for k, n in rows}
+
+
+def _duplicate_key_sql(kind: ExportKind) -> str:
+    parts = list(kind.primary_key) + ([kind.updated_at] if kind.updated_at else [])
+    return "concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({quote(p)} AS VARCHAR), '')" for p in parts) + ")"
+
+
+def read_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind,
+              batch_rows: int = BATCH_ROWS) -> Iterator[tuple[pa.Table | None, pa.Table | None]]:
+    """Yield (good rows, rejects) per batch. A whole-file contract break yields one reject with no line."""
+    try:
+        query, first_line = build_query(con, path, kind)
+    except (FileContractError, duckdb.Error) as error:
+        message = str(error).splitlines()[0]
+        yield None, pa.Table.from_pylist([{"file": relative, "line": None, "kind": kind.name,
+                                           "reason": message, "raw_row": None}], schema=REJECT_SCHEMA)
+        return
+    duplicates = _duplicate_keys(con, query, kind)
+    if duplicates:
+        query = f"SELECT *, {_duplicate_key_sql(kind)} AS _duplicate_key FROM ({query})"
+    offset = 0
+    for batch in con.sql(query).to_arrow_reader(batch_rows):
+        table = pa.Table.from_batches([batch])
+        reasons = table["_reject_reason"]
+        if duplicates:
+            keys = table["_duplicate_key"]
+            duplicate_reasons = pa.array([duplicates.get(k) for k in keys.to_pylist()], pa.string()) \
+                if pc.any(pc.is_in(keys, value_set=pa.array(list(duplicates)))).as_py() else None
+            if duplicate_reasons is not None:
+                reasons = pc.coalesce(reasons, duplicate_reasons)
+            table = table.drop_columns(["_duplicate_key"])
+        bad = pc.is_valid(reasons)
+        good = table.filter(pc.invert(bad)).drop_columns(["_reject_reason", "_raw"])
+        rejects = None
+        if pc.any(bad).as_py():
+            raw = table.filter(bad)["_raw"].to_pylist()
+            lines = pc.add(pc.indices_nonzero(bad), offset + first_line)
+            count = len(raw)
+            rejects = pa.table({"file": pa.array([relative] * count, pa.string()),
+                                "line": pc.cast(lines, pa.int64()),
+                                "kind": pa.array([kind.name] * count, pa.string()),
+                                "reason": pc.filter(reasons, bad),
+                                "raw_row": pa.array([json.dumps(r, default=str, ensure_ascii=False) for r in raw],
+                                                    pa.string())})
+        offset += table.num_rows
+        yield (good if good.num_rows else None), rejects

@@ -1,0 +1,138 @@
+"""The generic export source: a drop folder of CSV, Parquet or JSON-lines files, loaded by dlt into `raw_exports`.
+
+One resource per export kind. Each loads only the files that changed since the last sync (path, size and
+modification time kept in dlt state, which lives in DuckDB), merges rows by primary key (delete-insert; the
+latest `updated_at` wins inside a load), and sends the rows that break the contract to `raw_exports.rejects`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dlt
+import duckdb
+import pyarrow as pa
+
+from pipelines.exports.contract import DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, ExportKind, kind_of
+from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, read_file
+
+DATASET = "raw_exports"
+REJECTS_TABLE = "rejects"
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+DLT_TYPES = {NUMBER: "double", TIMESTAMP: "timestamp", DATE: "date"}
+DUCKDB_TYPES = {NUMBER: "DOUBLE", TIMESTAMP: "TIMESTAMP", DATE: "DATE"}
+
+# Rejects of a file are replaced whenever that file is read again: a tombstone row deletes the old ones.
+REJECT_HINTS = dlt.mark.make_hints(
+    table_name=REJECTS_TABLE, write_disposition=MERGE, merge_key="file", primary_key=[],
+    columns={"file": {"data_type": "text"}, "line": {"data_type": "bigint"}, "kind": {"data_type": "text"},
+             "reason": {"data_type": "text"}, "raw_row": {"data_type": "text"},
+             "_tombstone": {"data_type": "bool", "hard_delete": True}},
+)
+
+
+def kind_hints(kind: ExportKind):
+    columns = {c.name: {"data_type": DLT_TYPES.get(c.type, "text"), "nullable": True} for c in kind.columns}
+    for c in kind.columns:
+        if c.type == TIMESTAMP:
+            columns[c.name]["timezone"] = False  # UTC, stored without time zone: joins stay fast
+    if kind.updated_at:
+        columns[kind.updated_at]["dedup_sort"] = "desc"
+    return dlt.mark.make_hints(table_name=kind.name, write_disposition=MERGE,
+                               primary_key=list(kind.primary_key), columns=columns)
+
+
+def _rejects(table):
+    table = table.append_column("_tombstone", pa.array([False] * table.num_rows, pa.bool_()))
+    return dlt.mark.with_hints(table, REJECT_HINTS, create_table_variant=True)
+
+
+def _tombstone(relative: str):
+    empty = {name: pa.array([None], field.type) for name, field in zip(REJECT_SCHEMA.names, REJECT_SCHEMA)}
+    empty["file"] = pa.array([relative], pa.string())
+    empty["_tombstone"] = pa.array([True], pa.bool_())
+    return dlt.mark.with_hints(pa.table(empty), REJECT_HINTS, create_table_variant=True)
+
+
+def list_export_files(exports_dir: Path) -> dict[str, Path]:
+    """Every file in the drop folder, by its path relative to the folder (hidden files skipped)."""
+    if not exports_dir.exists():
+        return {}
+    return {p.relative_to(exports_dir).as_posix(): p for p in sorted(exports_dir.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(exports_dir).parts)}
+
+
+def fingerprint(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{reporting_timezone}'")  # an ISO time without offset is local time
+    return con
+
+
+def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str, batch_rows: int):
+    hints = kind_hints(kind)
+
+    @dlt.resource(name=kind.name)
+    def load_kind() -> Iterator:
+        state = dlt.current.resource_state().setdefault("files", {})
+        files = {rel: path for rel, path in list_export_files(exports_dir).items()
+                 if kind_of(rel) == kind.name and path.suffix.lower() in SUPPORTED_SUFFIXES}
+        for gone in sorted(set(state) - set(files)):
+            yield _tombstone(gone)
+            del state[gone]
+        con = _reader_connection(reporting_timezone)
+        for relative, path in files.items():
+            seen = fingerprint(path)
+            if state.get(relative) == seen:
+                continue
+            yield _tombstone(relative)
+            for good, rejects in read_file(con, path, relative, kind, batch_rows):
+                if good is not None:
+                    yield dlt.mark.with_hints(good, hints, create_table_variant=True)
+                if rejects is not None:
+                    yield _rejects(rejects)
+            state[relative] = seen
+
+    load_kind.__doc__ = kind.description
+    return load_kind
+
+
+@dlt.resource(name="unrecognized_files")
+def _unrecognized_files(exports_dir: Path) -> Iterator:
+    """Files whose name matches no export kind, reported as rejects so that nothing is silently ignored."""
+    state = dlt.current.resource_state().setdefault("files", [])
+    current = sorted(rel for rel, path in list_export_files(exports_dir).items()
+                     if kind_of(rel) is None or path.suffix.lower() not in SUPPORTED_SUFFIXES)
+    for relative in set(state) - set(current):
+        yield _tombstone(relative)
+    expected = ", ".join(KINDS)
+    for relative in current:
+        reason = (f"unknown export file: the name must start with one of {expected}"
+                  if kind_of(relative) is None else
+                  f"unsupported file type: use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        yield _tombstone(relative)
+        yield _rejects(pa.Table.from_pylist(
+            [{"file": relative, "line": None, "kind": None, "reason": reason, "raw_row": None}], schema=REJECT_SCHEMA))
+    state[:] = current
+
+
+@dlt.source(name="exports", max_table_nesting=0)
+def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", batch_rows: int = BATCH_ROWS):
+    """All export kinds, plus the report of unrecognized files."""
+    resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, batch_rows) for kind in KINDS.values()]
+    return [*resources, _unrecognized_files(Path(exports_dir))]
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables no file has filled yet, with the contract's columns, so that staging always runs."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {DATASET}")
+    for kind in KINDS.values():
+        columns = ", ".join(f'"{c.name}" {DUCKDB_TYPES.get(c.type, "VARCHAR")}' for c in kind.columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {DATASET}.{kind.name} ({columns})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {DATASET}.{REJECTS_TABLE} (file VARCHAR, line BIGINT, kind VARCHAR, "
+                "reason VARCHAR, raw_row VARCHAR, _tombstone BOOLEAN)")
