@@ -1,0 +1,121 @@
+"""SQL models: one file under `transforms/<schema>/` is one table `<schema>.<name>`.
+
+A model's upstream tables are read from its SQL (sqlglot), never listed by hand; its description and column
+definitions come from the comment at the top of the file; its code version is the hash of its text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from pipelines.warehouse import TRANSFORMS_DIR
+
+LAYERS = ("staging", "intermediate", "marts")
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    schema: str
+    name: str
+    path: Path
+
+    @cached_property
+    def sql(self) -> str:
+        return self.path.read_text()
+
+    @property
+    def code_version(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
+
+    @cached_property
+    def upstream(self) -> list[tuple[str, str]]:
+        """(schema, table) of every schema-qualified table the SQL reads."""
+        tree = sqlglot.parse_one(self.sql, read="duckdb")
+        return sorted({(t.db, t.name) for t in tree.find_all(exp.Table) if t.db})
+
+    @cached_property
+    def _header(self) -> list[str]:
+        lines = []
+        for line in self.sql.splitlines():
+            if not line.startswith("--"):
+                break
+            lines.append(line[2:].rstrip())
+        return lines
+
+    @property
+    def description(self) -> str:
+        """The header comment up to its `columns:` section."""
+        text = []
+        for line in self._header:
+            if line.strip() == "columns:":
+                break
+            text.append(line.strip())
+        return " ".join(text).strip()
+
+    @property
+    def column_descriptions(self) -> dict[str, str]:
+        """`--   name: meaning` lines after `-- columns:`; deeper-indented lines continue the previous one."""
+        columns: dict[str, str] = {}
+        in_columns, current = False, None
+        for line in self._header:
+            if line.strip() == "columns:":
+                in_columns = True
+                continue
+            if not in_columns:
+                continue
+            match = re.match(r"^\s{1,3}([a-z0-9_]+): (.*)$", line)
+            if match:
+                current = match.group(1)
+                columns[current] = match.group(2).strip()
+            elif current:
+                columns[current] += " " + line.strip()
+        return columns
+
+    def materialize(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Rebuild the table in one transaction, with its definition as table and column comments."""
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            con.execute(f"CREATE OR REPLACE TABLE {self.schema}.{self.name} AS\n{self.sql}")
+            con.execute(f"COMMENT ON TABLE {self.schema}.{self.name} IS {_literal(self.description)}")
+            for column, meaning in self.column_descriptions.items():
+                con.execute(f'COMMENT ON COLUMN {self.schema}.{self.name}."{column}" IS {_literal(meaning)}')
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        return con.execute(f"SELECT count(*) FROM {self.schema}.{self.name}").fetchone()[0]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def discover_models(transforms_dir: Path = TRANSFORMS_DIR) -> list[SqlModel]:
+    """Every model, in an order where each comes after the models it reads."""
+    models = {(layer, path.stem): SqlModel(layer, path.stem, path)
+              for layer in LAYERS for path in sorted((transforms_dir / layer).glob("*.sql"))}
+    ordered: list[SqlModel] = []
+
+    def visit(key: tuple[str, str], path: tuple = ()) -> None:
+        if key in path:
+            raise ValueError(f"transforms read each other in a cycle: {' -> '.join('.'.join(k) for k in path)}")
+        model = models[key]
+        if model in ordered:
+            return
+        for upstream in model.upstream:
+            if upstream in models:
+                visit(upstream, (*path, key))
+        ordered.append(model)
+
+    for key in models:
+        visit(key)
+    return ordered

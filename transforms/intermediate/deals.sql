@@ -1,0 +1,32 @@
+-- intermediate.deals: one row per deal, with local dates, the amount in the reporting currency at the rate of
+-- its close date (creation date while open), and whether it is its account's first win (a new customer;
+-- any later win is expansion or renewal, never a new customer — METRICS: Customers and leads).
+with dated as (
+    select
+        *,
+        local_date(created_at) as created_date,
+        local_date(closed_at) as closed_date
+    from staging.deals
+),
+
+converted as (
+    select
+        dated.*,
+        to_reporting(dated.amount, dated.currency, fx_daily.rate_to_reporting) as amount_reporting
+    from dated
+    left join intermediate.fx_daily
+        on fx_daily.currency = dated.currency
+        and fx_daily.rate_date = coalesce(dated.closed_date, dated.created_date)
+),
+
+ranked as (
+    select
+        *,
+        amount_reporting is null as fx_missing,
+        status = 'won' and row_number() over (
+            partition by account_id, status = 'won' order by closed_at, deal_id
+        ) = 1 as is_first_win
+    from converted
+)
+
+select * from ranked

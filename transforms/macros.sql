@@ -1,0 +1,14 @@
+-- Helpers every transform may call; created on the connection before each transform runs.
+-- Configuration reaches SQL as DuckDB variables (getvariable), set from the environment by the runner.
+
+-- The calendar date, in the reporting time zone, of a UTC timestamp (METRICS: Periods).
+create or replace temp macro local_date(ts) as
+    cast(timezone(getvariable('reporting_timezone'), timezone('UTC', ts)) as date);
+
+-- An amount in the reporting currency: as is when already in it, else times the day's rate (NULL: no rate).
+create or replace temp macro to_reporting(amount, currency, rate_to_reporting) as
+    case when currency = getvariable('reporting_currency') then amount else amount * rate_to_reporting end;
+
+-- Ratio that is NULL, never 0 or infinity, when the denominator is 0 or unknown.
+create or replace temp macro safe_divide(numerator, denominator) as
+    case when denominator is null or denominator = 0 then null else numerator / denominator end;

@@ -1,0 +1,116 @@
+-- marts.ltv: one row per acquisition cohort (the accounts acquired in a period): lifetime value (METRICS: LTV).
+-- Revenue is won deals and orders in the reporting currency, times GROSS_MARGIN.
+-- columns:
+--   cohort_size: accounts acquired in the period
+--   arpa: average monthly recurring revenue per active account = recognized revenue of the cohort's accounts /
+--     their active account-months (acquisition month to churn month, or to the current month)
+--   monthly_churn_rate: accounts of the cohort lost / their active account-months
+--   realized_ltv_3m: average gross-margin revenue per account in the 3 months after its acquisition;
+--     NULL until every account of the cohort has had 3 months
+--   realized_ltv_6m: same over 6 months
+--   realized_ltv_12m: same over 12 months
+--   realized_ltv_24m: same over 24 months
+--   realized_ltv_to_date: average gross-margin revenue per account to date
+--   formula_ltv: arpa * gross margin / monthly_churn_rate; NULL while the cohort has lost no account
+with cohorts as (
+    select
+        calendar.period_grain,
+        calendar.period_start,
+        calendar.period_end,
+        customers.account_id,
+        customers.acquired_date,
+        customers.churned_date,
+        cast(date_trunc('month', customers.acquired_date) as date) as first_month,
+        cast(date_trunc('month', coalesce(least(customers.churned_date, current_date), current_date)) as date)
+            as last_month
+    from intermediate.customers
+    inner join intermediate.calendar on calendar.day = customers.acquired_date
+),
+
+realized as (
+    select
+        cohorts.period_grain,
+        cohorts.period_start,
+        cohorts.account_id,
+        coalesce(sum(revenue_reporting) filter (where revenue_date < cohorts.acquired_date + interval 3 month), 0)
+            as revenue_3m,
+        coalesce(sum(revenue_reporting) filter (where revenue_date < cohorts.acquired_date + interval 6 month), 0)
+            as revenue_6m,
+        coalesce(sum(revenue_reporting) filter (where revenue_date < cohorts.acquired_date + interval 12 month), 0)
+            as revenue_12m,
+        coalesce(sum(revenue_reporting) filter (where revenue_date < cohorts.acquired_date + interval 24 month), 0)
+            as revenue_24m,
+        coalesce(sum(revenue_reporting), 0) as revenue_to_date
+    from cohorts
+    left join intermediate.revenue_events
+        on revenue_events.account_id = cohorts.account_id
+        and revenue_events.revenue_date <= current_date
+    group by all
+),
+
+recurring as (
+    select
+        cohorts.period_grain,
+        cohorts.period_start,
+        sum(datediff('month', cohorts.first_month, cohorts.last_month) + 1) as active_account_months,
+        count(cohorts.churned_date) as churned_customers
+    from cohorts
+    group by all
+),
+
+recognized as (
+    select cohorts.period_grain, cohorts.period_start, sum(revenue_monthly.revenue_reporting) as revenue_reporting
+    from cohorts
+    inner join intermediate.revenue_monthly
+        on revenue_monthly.account_id = cohorts.account_id
+        and revenue_monthly.month_start between cohorts.first_month and cohorts.last_month
+    group by all
+),
+
+per_cohort as (
+    select
+        cohorts.period_grain,
+        cohorts.period_start,
+        cohorts.period_end,
+        count(*) as cohort_size,
+        avg(realized.revenue_3m) as revenue_3m,
+        avg(realized.revenue_6m) as revenue_6m,
+        avg(realized.revenue_12m) as revenue_12m,
+        avg(realized.revenue_24m) as revenue_24m,
+        avg(realized.revenue_to_date) as revenue_to_date
+    from cohorts
+    inner join realized using (period_grain, period_start, account_id)
+    group by all
+),
+
+-- A cohort is fully observed for k months once its last possible acquisition day is k months old.
+joined as (
+    select
+        per_cohort.*,
+        safe_divide(coalesce(recognized.revenue_reporting, 0), recurring.active_account_months) as arpa,
+        safe_divide(recurring.churned_customers, recurring.active_account_months) as monthly_churn_rate,
+        cast(per_cohort.period_end - interval 1 day as date) as last_acquisition_day
+    from per_cohort
+    inner join recurring using (period_grain, period_start)
+    left join recognized using (period_grain, period_start)
+)
+
+select
+    period_grain,
+    period_start,
+    period_end,
+    cohort_size,
+    arpa,
+    monthly_churn_rate,
+    case when last_acquisition_day + interval 3 month <= current_date
+        then revenue_3m * getvariable('gross_margin') end as realized_ltv_3m,
+    case when last_acquisition_day + interval 6 month <= current_date
+        then revenue_6m * getvariable('gross_margin') end as realized_ltv_6m,
+    case when last_acquisition_day + interval 12 month <= current_date
+        then revenue_12m * getvariable('gross_margin') end as realized_ltv_12m,
+    case when last_acquisition_day + interval 24 month <= current_date
+        then revenue_24m * getvariable('gross_margin') end as realized_ltv_24m,
+    revenue_to_date * getvariable('gross_margin') as realized_ltv_to_date,
+    safe_divide(arpa * getvariable('gross_margin'), monthly_churn_rate) as formula_ltv
+from joined
+order by period_grain, period_start

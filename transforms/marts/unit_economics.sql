@@ -1,0 +1,95 @@
+-- marts.unit_economics: one row per period: CAC against LTV, payback, and their status against the targets
+-- (METRICS: LTV, CAC). LTV here is the formula LTV of the period: ARPA x gross margin / monthly churn rate,
+-- with ARPA and churn measured over the period's active account-months.
+-- columns:
+--   paid_spend: paid media spend (from marts.cac)
+--   sm_cost: sales and marketing cost (from marts.cac)
+--   new_customers: accounts acquired in the period
+--   cac: sm_cost / new_customers
+--   active_account_months: sum over the period's months of the accounts active in that month
+--   arpa: recognized revenue of the period / active_account_months (average monthly revenue per active account)
+--   monthly_churn_rate: accounts lost in the period / active_account_months
+--   ltv: arpa * gross margin / monthly_churn_rate; NULL when no account was lost
+--   ltv_to_cac: ltv / cac
+--   cac_payback_months: cac / (arpa * gross margin): months of gross margin to earn back the CAC
+--   retention_rate: from marts.retention
+--   lead_to_customer_rate: from marts.conversion
+--   ltv_to_cac_status: 'on_target' when ltv_to_cac >= LTV_CAC_TARGET, 'below_target', or 'unknown'
+--   payback_status: 'on_target' when cac_payback_months <= PAYBACK_TARGET_MONTHS, 'above_target', or 'unknown'
+with monthly_active as (
+    select period_start as month_start, customers_start + new_customers as active_customers
+    from marts.retention
+    where period_grain = 'month'
+),
+
+activity as (
+    select calendar.period_grain, calendar.period_start, sum(monthly_active.active_customers) as active_account_months
+    from monthly_active
+    inner join intermediate.calendar on calendar.day = monthly_active.month_start
+    group by all
+),
+
+revenue as (
+    select calendar.period_grain, calendar.period_start, sum(revenue_monthly.revenue_reporting) as revenue_reporting
+    from intermediate.revenue_monthly
+    inner join intermediate.calendar on calendar.day = revenue_monthly.month_start
+    group by all
+),
+
+joined as (
+    select
+        cac.period_grain,
+        cac.period_start,
+        cac.period_end,
+        cac.paid_spend,
+        cac.sm_cost,
+        cac.new_customers,
+        cac.cac,
+        coalesce(activity.active_account_months, 0) as active_account_months,
+        safe_divide(coalesce(revenue.revenue_reporting, 0), activity.active_account_months) as arpa,
+        safe_divide(retention.churned_customers, activity.active_account_months) as monthly_churn_rate,
+        retention.retention_rate,
+        conversion.lead_to_customer_rate
+    from marts.cac
+    inner join marts.retention using (period_grain, period_start)
+    inner join marts.conversion using (period_grain, period_start)
+    left join activity using (period_grain, period_start)
+    left join revenue using (period_grain, period_start)
+),
+
+valued as (
+    select
+        *,
+        safe_divide(arpa * getvariable('gross_margin'), monthly_churn_rate) as ltv,
+        safe_divide(cac, arpa * getvariable('gross_margin')) as cac_payback_months
+    from joined
+)
+
+select
+    period_grain,
+    period_start,
+    period_end,
+    paid_spend,
+    sm_cost,
+    new_customers,
+    cac,
+    active_account_months,
+    arpa,
+    monthly_churn_rate,
+    ltv,
+    safe_divide(ltv, cac) as ltv_to_cac,
+    cac_payback_months,
+    retention_rate,
+    lead_to_customer_rate,
+    case
+        when safe_divide(ltv, cac) is null then 'unknown'
+        when safe_divide(ltv, cac) >= getvariable('ltv_cac_target') then 'on_target'
+        else 'below_target'
+    end as ltv_to_cac_status,
+    case
+        when cac_payback_months is null then 'unknown'
+        when cac_payback_months <= getvariable('payback_target_months') then 'on_target'
+        else 'above_target'
+    end as payback_status
+from valued
+order by period_grain, period_start

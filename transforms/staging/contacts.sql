@@ -1,0 +1,26 @@
+-- staging.contacts: one row per contact (a person in the CRM), every source on one canonical model.
+-- Timestamps are UTC; channels are lower-case with underscores so that sources agree.
+with source as (
+    select * from raw_exports.contacts
+),
+
+renamed as (
+    select
+        'exports' as source_system,
+        cast(contact_id as varchar) as contact_id,
+        cast(company_id as varchar) as company_id,
+        lower(email) as email,
+        lower(lifecycle_stage) as lifecycle_stage,
+        created_at,
+        lead_at,
+        customer_at,
+        nullif(regexp_replace(lower(trim(original_channel)), '[^a-z0-9]+', '_', 'g'), '') as original_channel,
+        cast(original_campaign_id as varchar) as original_campaign_id,
+        upper(country) as country,
+        lower(industry) as industry,
+        company_size,
+        updated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,18 @@
+-- staging.touchpoints: one row per interaction of a contact with a channel (ad click, form fill, event, ...).
+with source as (
+    select * from raw_exports.touchpoints
+),
+
+renamed as (
+    select
+        'exports' as source_system,
+        cast(touchpoint_id as varchar) as touchpoint_id,
+        cast(contact_id as varchar) as contact_id,
+        touched_at,
+        regexp_replace(lower(trim(channel)), '[^a-z0-9]+', '_', 'g') as channel,
+        cast(campaign_id as varchar) as campaign_id,
+        lower(touch_type) as touch_type
+    from source
+)
+
+select * from renamed
