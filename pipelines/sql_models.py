@@ -92,7 +92,7 @@ class SqlModel:
         except Exception:
             con.execute("ROLLBACK")
             raise
-        return con.execute(f"SELECT count(*) FROM {self.schema}.{self.name}").fetchone()[0]
+        return con.execute(f"SELECT count(*) FROM {self.schema}.{self.name}").fetchall()[0][0]
 
 
 def _literal(text: str) -> str:

@@ -53,7 +53,7 @@ def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
     relation = f"read_csv({literal(str(path))}, all_varchar=true, header=true, null_padding=true)"
     names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        sniffed = con.execute(f"SELECT Delimiter FROM sniff_csv({literal(str(path))})").fetchone()[0]
+        sniffed = con.execute(f"SELECT Delimiter FROM sniff_csv({literal(str(path))})").fetchall()[0][0]
         header = next(csv.reader(handle, delimiter=sniffed or ","), [])
     declared = names[:len(header)]
     return _Source(relation, {normalize_name(n): (f"src.{quote(n)}", "VARCHAR") for n in declared},

@@ -102,9 +102,10 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
     return load_kind
 
 
-@dlt.resource(name="unrecognized_files")
+@dlt.resource(name=REJECTS_TABLE)
 def _unrecognized_files(exports_dir: Path) -> Iterator:
-    """Files whose name matches no export kind, reported as rejects so that nothing is silently ignored."""
+    """Rows and files that broke the export contract, with file, line and reason. The other resources add
+    their rejected rows; this one reports the files whose name matches no export kind."""
     state = dlt.current.resource_state().setdefault("files", [])
     current = sorted(rel for rel, path in list_export_files(exports_dir).items()
                      if kind_of(rel) is None or path.suffix.lower() not in SUPPORTED_SUFFIXES)

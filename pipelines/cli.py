@@ -1,0 +1,240 @@
+"""`payback`: run the pipeline, read the headline numbers, query the database."""
+
+import argparse
+import csv
+import fnmatch
+import json
+import logging
+import os
+import sys
+from contextlib import closing
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import ConfigError, Settings
+
+EXIT_USAGE = 2
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        sys.exit(f"payback: configuration error: {error}")
+
+
+def _instance():
+    """The Dagster instance at DAGSTER_HOME (default ./dagster_home), so CLI runs appear in the UI's history."""
+    from dagster import DagsterInstance
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path("dagster_home").resolve())))
+    home.mkdir(parents=True, exist_ok=True)
+    return DagsterInstance.get()
+
+
+def _select(defs, patterns: list[str] | None):
+    """Asset keys matching the patterns (a group such as `raw_exports` or `marts`, or a key such as `marts/cac`,
+    wildcards allowed) plus everything downstream of them; every asset when no pattern is given."""
+    from dagster import AssetSelection
+
+    graph = defs.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+    if not patterns:
+        return None
+    matched = {key for key in keys for pattern in patterns
+               if fnmatch.fnmatch(key.to_user_string(), pattern)
+               or graph.get(key).group_name == pattern
+               or key.path[0] == pattern or key.path[0] == f"raw_{pattern}"}
+    if not matched:
+        sys.exit(f"payback: --select {','.join(patterns)} matches no asset; try a group "
+                 "(raw_exports, staging, intermediate, marts) or a key such as marts/cac")
+    return list(AssetSelection.assets(*matched).downstream().resolve(graph))
+
+
+def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
+    """Materialize the selected assets through the Dagster instance; print failed checks. True when clean."""
+    from pipelines.definitions import REFRESH_JOB, build_definitions
+
+    logging.getLogger("payback.progress").setLevel(logging.INFO)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    logging.getLogger("payback.progress").addHandler(handler)
+    logging.getLogger("payback.progress").propagate = False
+
+    defs = build_definitions(settings)
+    selection = _select(defs, patterns)
+    job = defs.resolve_job_def(REFRESH_JOB)
+    result = job.execute_in_process(instance=_instance(), asset_selection=selection, raise_on_error=False,
+                                    run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                print(f"payback: step {event.step_key} failed: {error.message.strip() if error else ''}",
+                      file=sys.stderr)
+        return False
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    for evaluation in failed:
+        shown = evaluation.metadata.get("failing_keys")
+        print(f"✗ check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: "
+              f"{evaluation.metadata['failing_rows'].value} failing row(s)")
+        for line in (shown.value if shown else "").splitlines()[:10]:
+            print(f"    {line}")
+    if failed:
+        print("Fix the rows named above in your export files and drop them again in "
+              f"{settings.exports_dir}; then run `payback run`. Rejected rows are in raw_exports.rejects.")
+    return not failed
+
+
+def _format(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def print_table(columns: list[str], rows: list[tuple], out=sys.stdout) -> None:
+    cells = [[_format(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    right = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) for i in range(len(columns))]
+
+    def line(values):
+        return "  ".join(v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right)).rstrip()
+
+    print(line(columns), file=out)
+    print("  ".join("─" * w for w in widths), file=out)
+    for row in cells:
+        print(line(row), file=out)
+
+
+SUMMARY_SQL = """
+with latest as (
+    select greatest(
+        (select max(local_date(closed_at)) from staging.deals),
+        (select max(spend_date) from staging.spend),
+        (select max(local_date(created_at)) from staging.contacts)) as last_data_day
+),
+complete as (
+    select u.*, row_number() over (partition by period_grain order by period_start desc) as recency
+    from marts.unit_economics u, latest
+    where period_grain in ('month', 'quarter')
+      and period_end <= current_date
+      and period_start <= last_data_day
+)
+select
+    case period_grain when 'month' then strftime(period_start, '%Y-%m')
+         else year(period_start) || '-Q' || quarter(period_start) end as period,
+    paid_spend as spend, sm_cost, new_customers, cac, ltv, ltv_to_cac, cac_payback_months as payback_months,
+    retention_rate, lead_to_customer_rate as conversion_rate, ltv_to_cac_status, payback_status
+from complete
+where (period_grain = 'month' and recency <= 3) or (period_grain = 'quarter' and recency <= 4)
+order by period_grain, period_start
+"""
+
+
+def print_summary(settings: Settings) -> None:
+    from pipelines.warehouse import connect
+
+    with closing(connect(settings, read_only=True)) as con:
+        rows = con.execute(SUMMARY_SQL).fetchall()
+    columns = ["period", "spend", "S&M cost", "new cust.", "CAC", "LTV", "LTV:CAC", "payback (mo)",
+               "retention", "conversion", "LTV:CAC status", "payback status"]
+    if not rows:
+        print("No complete month or quarter with data yet: drop exports and run `payback run`.")
+        return
+    shown = []
+    for row in rows:
+        row = list(row)
+        for i in (8, 9):
+            row[i] = None if row[i] is None else f"{row[i]:.1%}"
+        row[6] = None if row[6] is None else f"{row[6]:.1f}x"
+        row[7] = None if row[7] is None else round(row[7], 1)
+        shown.append(tuple(row))
+    print(f"Payback — last complete months and quarters (money in {settings.reporting_currency}; "
+          f"targets: LTV:CAC ≥ {settings.ltv_cac_target:g}, payback ≤ {settings.payback_target_months:g} months)")
+    print_table(columns, shown)
+    print("Definitions: docs/metrics.md · all periods: payback query \"select * from marts.unit_economics\"")
+
+
+READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA", "EXPORT"}
+
+
+def run_query(settings: Settings, sql: str, output_format: str) -> int:
+    from pipelines.warehouse import connect
+
+    try:
+        statements = duckdb.extract_statements(sql)
+        writes = [s for s in statements if s.type.name not in READ_ONLY_STATEMENTS]
+        if not statements:
+            raise ValueError("no SQL statement given")
+        if writes:
+            raise ValueError(f"payback query is read-only; {writes[0].type.name} statements are refused")
+        if not settings.duckdb_path.exists():
+            raise ValueError(f"no database at {settings.duckdb_path}: run `payback run` (or `make demo`) first")
+        with closing(connect(settings, read_only=True)) as con:
+            cursor = con.execute(sql)
+            columns = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall()
+    except (duckdb.Error, ValueError) as error:
+        print(f"payback query: {str(error).splitlines()[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    if output_format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif output_format == "json":
+        json.dump([dict(zip(columns, row)) for row in rows], sys.stdout, default=str, indent=2)
+        print()
+    else:
+        print_table(columns, rows)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="payback", description="What a customer costs to win, and is worth.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="write the sample exports, build every table, print the summary")
+    run = commands.add_parser("run", help="sync the configured sources and rebuild the tables")
+    run.add_argument("--select", action="append",
+                     help="a group (raw_exports, staging, marts, …) or asset key (marts/cac, marts/*); "
+                          "repeat or comma-separate; what depends on it is rebuilt too")
+    commands.add_parser("summary", help="headline numbers of the last complete months and quarters")
+    query = commands.add_parser("query", help="run a read-only SQL query on the database")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    args = parser.parse_args(argv)
+
+    settings = _settings()
+    if args.command == "query":
+        return run_query(settings, args.sql, args.format)
+    if args.command == "summary":
+        if not settings.duckdb_path.exists():
+            print(f"payback: no database at {settings.duckdb_path}: run `payback run` first", file=sys.stderr)
+            return 1
+        print_summary(settings)
+        return 0
+    if args.command == "demo":
+        from pipelines.demo_data import generate
+
+        written = generate(settings.exports_dir)
+        print(f"Wrote sample exports to {settings.exports_dir}: "
+              + ", ".join(f"{name} ({rows:,})" for name, rows in written.items()))
+    patterns = [p for item in (getattr(args, "select", None) or []) for p in item.split(",") if p]
+    print(f"Building {settings.duckdb_path} …")
+    clean = run_pipeline(settings, patterns)
+    if args.command == "demo":
+        print()
+        print_summary(settings)
+        print()
+        print("Next: `make ui` to browse the asset graph and checks at http://127.0.0.1:3000, or "
+              "`.venv/bin/payback query \"select * from marts.cac where period_grain = 'quarter'\"`.")
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

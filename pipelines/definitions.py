@@ -1,0 +1,58 @@
+"""The Dagster code location: raw exports → staging → intermediate → marts, their checks, a daily schedule and
+a sensor on the exports folder. Steps run in one process, one at a time: DuckDB has a single writer."""
+
+import hashlib
+import os
+
+from dagster import (AssetSelection, DefaultScheduleStatus, DefaultSensorStatus, Definitions, RunRequest,
+                     ScheduleDefinition, SensorEvaluationContext, SkipReason, define_asset_job,
+                     in_process_executor, sensor)
+from dagster_dlt import DagsterDltResource
+
+from pipelines.checks import all_checks, build_asset_check
+from pipelines.config import Settings
+from pipelines.exports.source import fingerprint, list_export_files
+from pipelines.raw_assets import build_raw_export_assets
+from pipelines.sql_assets import build_sql_asset
+from pipelines.sql_models import discover_models
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # never phone home, in tests least of all
+
+REFRESH_JOB = "refresh_all"
+DAILY_CRON = os.environ.get("PAYBACK_SCHEDULE_CRON", "0 6 * * *")
+
+
+def exports_folder_sensor(settings: Settings, job):
+    @sensor(job=job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+            description=f"Starts a refresh when a file in {settings.exports_dir} is added, changed or removed.")
+    def exports_changed(context: SensorEvaluationContext):
+        files = list_export_files(settings.exports_dir)
+        state = hashlib.sha256(repr(sorted((rel, fingerprint(path)) for rel, path in files.items()))
+                               .encode()).hexdigest()
+        if state == context.cursor:
+            return SkipReason("no export file changed")
+        context.update_cursor(state)
+        return RunRequest(run_key=state)
+
+    return exports_changed
+
+
+def build_definitions(settings: Settings | None = None) -> Definitions:
+    settings = settings or Settings.from_env()
+    raw_exports = build_raw_export_assets(settings)
+    sql_assets = [build_sql_asset(model, settings) for model in discover_models()]
+    refresh = define_asset_job(REFRESH_JOB, selection=AssetSelection.all(),
+                               description="Sync every configured source and rebuild every table.")
+    return Definitions(
+        assets=[raw_exports, *sql_assets],
+        asset_checks=[build_asset_check(check, settings) for check in all_checks()],
+        jobs=[refresh],
+        schedules=[ScheduleDefinition(name="daily_refresh", job=refresh, cron_schedule=DAILY_CRON,
+                                      default_status=DefaultScheduleStatus.RUNNING)],
+        sensors=[exports_folder_sensor(settings, refresh)],
+        resources={"dlt": DagsterDltResource()},
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions()
