@@ -1,0 +1,54 @@
+"""Shared helpers: build a project in tmp_path from export files, run it through Dagster, query the result."""
+
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance
+
+from pipelines.config import Settings
+from pipelines.definitions import REFRESH_JOB, build_definitions
+
+
+class Project:
+    def __init__(self, root: Path, **env: str):
+        self.root = root
+        self.exports = root / "exports"
+        self.exports.mkdir(parents=True, exist_ok=True)
+        self.settings = Settings.from_env({"PAYBACK_DUCKDB_PATH": str(root / "payback.duckdb"),
+                                           "PAYBACK_EXPORTS_DIR": str(self.exports), **env})
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.exports / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).strip() + "\n")
+        return path
+
+    def run(self, selection=None):
+        """Materialize every asset (and run every check) through Dagster; returns the execution result."""
+        defs = build_definitions(self.settings)
+        job = defs.resolve_job_def(REFRESH_JOB)
+        result = job.execute_in_process(instance=DagsterInstance.ephemeral(), asset_selection=selection)
+        assert result.success
+        return result
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        with duckdb.connect(str(self.settings.duckdb_path), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def one(self, sql: str, params=None):
+        rows = self.query(sql, params)
+        assert len(rows) == 1, rows
+        return rows[0]
+
+
+@pytest.fixture
+def project(tmp_path):
+    return Project(tmp_path)
+
+
+def failed_checks(result) -> dict[str, object]:
+    """Failed check evaluations by `asset_key:check_name`."""
+    return {f"{e.asset_key.to_user_string()}:{e.check_name}": e
+            for e in result.get_asset_check_evaluations() if not e.passed}

@@ -1,0 +1,184 @@
+"""Every metric of the marts on a fixture small enough to check by hand (METRICS.md is the spec).
+
+The fixture, reporting currency EUR, time zone UTC, one FX rate (1 EUR = 1.25 USD, so 1 USD = 0.80 EUR):
+
+  account D  lead c5 2024-12-01   won d0 2024-12-10, 1000 EUR, contract 2024-12-10..2025-12-09
+  account A  lead c1 2025-01-05   won d1 closed 2025-01-31T23:30-02:00 = 2025-02-01 01:30 UTC (a February win),
+                                  1200 EUR, contract 2025-02-01..2026-01-31;
+                                  won d2 2025-03-10, 500 USD = 400 EUR, expansion (not a new customer)
+  account B  lead c2 2025-01-20   lost d3 2025-02-20
+  account C  lead c3 2025-02-10   won d4 2025-02-25, 600 EUR, contract 2025-02-25..2025-03-24 (churns 2025-03-24)
+  contact c4 (no company) lead 2025-03-15, won d5 2025-03-20, 300 EUR, no contract (transactional)
+
+  paid spend: 2025-01-15 g1 100 USD = 80 EUR; 2025-02-15 g1 200 EUR; 2025-03-15 m1 50 EUR
+  ledger: k1 marketing salaries 3000 EUR over 2025-01-16..2025-02-14 (30 days = 100/day: Jan 1600, Feb 1400);
+          k2 sales commissions 620 EUR over March.
+"""
+
+import pytest
+
+from tests.conftest import Project, failed_checks
+
+
+def write_fixture(project: Project) -> None:
+    project.write("fx_rates.csv", """
+        date,base,quote,rate
+        2024-11-01,EUR,USD,1.25
+    """)
+    project.write("companies.csv", """
+        company_id,name,country,industry,employees
+        A,Acme,FR,software,40
+        B,Beta,DE,retail,500
+        C,Gamma,FR,software,8
+        D,Delta,GB,finance,3000
+    """)
+    project.write("contacts.csv", """
+        contact_id,created_at,company_id,lead_at,original_channel,original_campaign_id,country
+        c5,2024-12-01,D,,events,,
+        c1,2025-01-05T10:00:00Z,A,,paid_search,g1,
+        c2,2025-01-20T10:00:00Z,B,,paid_search,g1,
+        c3,2025-02-10T10:00:00Z,C,,organic_search,,
+        c4,2025-03-15T10:00:00Z,,,paid_social,m1,ES
+    """)
+    project.write("deals.csv", """
+        deal_id,company_id,contact_id,created_at,status,closed_at,amount,currency,deal_type,contract_start,contract_end
+        d0,D,c5,2024-12-01,won,2024-12-10T12:00:00Z,1000,EUR,new,2024-12-10,2025-12-09
+        d1,A,c1,2025-01-06,won,2025-01-31T23:30:00-02:00,1200,EUR,new,2025-02-01,2026-01-31
+        d2,A,c1,2025-02-10,won,2025-03-10T12:00:00Z,500,USD,expansion,,
+        d3,B,c2,2025-01-25,lost,2025-02-20T12:00:00Z,900,EUR,new,,
+        d4,C,c3,2025-02-12,won,2025-02-25T12:00:00Z,600,EUR,new,2025-02-25,2025-03-24
+        d5,,c4,2025-03-16,won,2025-03-20T12:00:00Z,300,EUR,new,,
+    """)
+    project.write("ad_spend.csv", """
+        date,platform,campaign_id,spend,currency,channel
+        2025-01-15,google_ads,g1,100,USD,paid_search
+        2025-02-15,google_ads,g1,200,EUR,paid_search
+        2025-03-15,meta,m1,50,EUR,paid_social
+    """)
+    project.write("costs.csv", """
+        cost_id,start_date,end_date,team,category,amount,currency
+        k1,2025-01-16,2025-02-14,marketing,salaries,3000,EUR
+        k2,2025-03-01,2025-03-31,sales,commissions,620,EUR
+    """)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    project = Project(tmp_path_factory.mktemp("metrics"))
+    write_fixture(project)
+    result = project.run()
+    assert failed_checks(result) == {}
+    return project
+
+
+def row(project, mart, grain, start, columns):
+    return project.one(f"SELECT {columns} FROM marts.{mart} WHERE period_grain = ? AND period_start = ?",
+                       [grain, start])
+
+
+@pytest.mark.parametrize("grain,start,expected", [
+    # Jan: paid 100 USD = 80; ledger 16 days x 100 = 1600; no new customer; leads c1, c2.
+    ("month", "2025-01-01", (80, 1600, 1680, 0, 2, None, None, 40)),
+    # Feb: paid 200; ledger 14 days x 100 = 1400; new A (won 02-01 01:30 UTC) and C; lead c3.
+    ("month", "2025-02-01", (200, 1400, 1600, 2, 1, 800, 100, 200)),
+    # Mar: paid 50; commissions 620; new c4 only (A's second win is expansion); lead c4.
+    ("month", "2025-03-01", (50, 620, 670, 1, 1, 670, 50, 50)),
+    # Q1: paid 330, other 3620, sm 3950, 3 new, 4 leads: cac 3950/3, paid_cac 110, cpl 82.5.
+    ("quarter", "2025-01-01", (330, 3620, 3950, 3, 4, 3950 / 3, 110, 82.5)),
+])
+def test_cac_paid_cac_and_cpl_by_month_and_quarter(built, grain, start, expected):
+    actual = row(built, "cac", grain, start,
+                 "paid_spend, other_sm_cost, sm_cost, new_customers, new_leads, cac, paid_cac, cpl")
+    assert actual == pytest.approx(expected)
+
+
+def test_zero_new_customers_gives_null_cac_but_still_shows_cost(built):
+    assert row(built, "cac", "month", "2025-01-01", "sm_cost, cac") == (pytest.approx(1680), None)
+
+
+def test_second_win_of_same_account_is_expansion_not_new_customer(built):
+    # A won d1 in February and d2 in March: only one new customer, acquired in February.
+    assert built.one("SELECT acquired_date::VARCHAR FROM intermediate.customers WHERE account_id = 'A'") == (
+        "2025-02-01",)
+
+
+@pytest.mark.parametrize("grain,start,expected", [
+    ("month", "2025-01-01", (2, 0, 0.0)),
+    ("month", "2025-02-01", (1, 2, 2.0)),
+    ("month", "2025-03-01", (1, 1, 1.0)),
+    ("quarter", "2025-01-01", (4, 3, 0.75)),
+])
+def test_lead_to_customer_rate_period_form(built, grain, start, expected):
+    assert row(built, "conversion", grain, start, "new_leads, new_customers, lead_to_customer_rate") == \
+        pytest.approx(expected)
+
+
+def test_conversion_cohort_form(built):
+    # Q1 leads: c1 (01-05, A acquired 02-01: 27 days), c2 (never), c3 (02-10 -> 02-25: 15 days),
+    # c4 (03-15 -> 03-20: 5 days). Within 30 days: 3 of 4; median of 27, 15, 5 = 15.
+    actual = row(built, "conversion", "quarter", "2025-01-01",
+                 "converted_30d, converted_to_date, cohort_rate_30d, cohort_rate_to_date, median_days_to_convert")
+    assert actual == pytest.approx((3, 3, 0.75, 0.75, 15))
+    # January cohort: c1 in 27 days, c2 never: 1 of 2.
+    assert row(built, "conversion", "month", "2025-01-01", "converted_30d, cohort_rate_30d, median_days_to_convert"
+               ) == pytest.approx((1, 0.5, 27))
+
+
+@pytest.mark.parametrize("grain,start,expected", [
+    # Jan: D active all month: (1 - 0) / 1.
+    ("month", "2025-01-01", (1, 0, 0, 1, 1.0, 0.0)),
+    # Feb: A and C join: (3 - 2) / 1.
+    ("month", "2025-02-01", (1, 2, 0, 3, 1.0, 0.0)),
+    # Mar: c4 joins, C's contract ends 03-24: (3 - 1) / 3.
+    ("month", "2025-03-01", (3, 1, 1, 3, 2 / 3, 1 / 3)),
+    # Q1: 1 at start, 3 new, C lost, 3 at end: (3 - 3) / 1 = 0, the source articles' formula.
+    ("quarter", "2025-01-01", (1, 3, 1, 3, 0.0, 1.0)),
+])
+def test_retention_with_a_churned_contract(built, grain, start, expected):
+    actual = row(built, "retention", grain, start,
+                 "customers_start, new_customers, churned_customers, customers_end, retention_rate, churn_rate")
+    assert actual == pytest.approx(expected)
+
+
+def test_usd_amount_converted_at_the_nearest_earlier_rate(built):
+    assert built.one("SELECT amount_reporting FROM intermediate.deals WHERE deal_id = 'd2'") == pytest.approx((400,))
+
+
+def test_unit_economics_for_march(built):
+    # Revenue recognized in March: d0 1000*31/365 + d1 1200*31/365 + d4 600*24/28 + d2 400 + d5 300.
+    revenue = 1000 * 31 / 365 + 1200 * 31 / 365 + 600 * 24 / 28 + 400 + 300
+    # Active account-months: 3 at the start of March + 1 new = 4. One account lost (C).
+    arpa, churn = revenue / 4, 1 / 4
+    ltv = arpa / churn
+    actual = row(built, "unit_economics", "month", "2025-03-01",
+                 "cac, arpa, monthly_churn_rate, ltv, ltv_to_cac, cac_payback_months, ltv_to_cac_status, "
+                 "payback_status")
+    assert actual[:6] == pytest.approx((670, arpa, churn, ltv, ltv / 670, 670 / arpa))
+    assert actual[6:] == ("below_target", "on_target")  # LTV:CAC 2.09 < 3; payback 1.9 months <= 12
+
+
+def test_cohort_retention_triangle(built):
+    # February 2025 cohort: A (kept) and C (acquired 02-25, lost 03-24: still active 0 months later, not 1).
+    cells = built.query("SELECT months_since_acquisition, cohort_size, active_customers FROM marts.cohort_retention "
+                        "WHERE cohort_month = '2025-02-01' AND months_since_acquisition <= 2 ORDER BY 1")
+    assert cells == [(0, 2, 2), (1, 2, 1), (2, 2, 1)]
+
+
+def test_realized_ltv_of_february_cohort(built):
+    # A: d1 1200 (02-01) + d2 400 (03-10); C: d4 600. Within 3 months: (1600 + 600) / 2 = 1100.
+    assert row(built, "ltv", "month", "2025-02-01", "cohort_size, realized_ltv_3m") == pytest.approx((2, 1100))
+
+
+def test_segment_costs_sum_to_period_cost(built):
+    # Q1, by channel: g1 spend 280 over its Q1 leads c1, c2 (140 each, paid_search); m1 50 over c4 (paid_social);
+    # the 3620 of ledger cost follows in proportion: paid_search 280/330, paid_social 50/330 of 3950.
+    segments = dict(built.query(
+        "SELECT segment, sm_cost FROM marts.cac_by_segment WHERE period_grain = 'quarter' "
+        "AND period_start = '2025-01-01' AND dimension = 'channel'"))
+    assert segments == pytest.approx({"paid_search": 3950 * 280 / 330, "paid_social": 3950 * 50 / 330,
+                                      "organic_search": 0.0})
+    totals = built.query(
+        "SELECT s.dimension, sum(s.sm_cost), any_value(c.sm_cost) FROM marts.cac_by_segment s "
+        "JOIN marts.cac c USING (period_grain, period_start) GROUP BY s.period_grain, s.period_start, s.dimension")
+    for _, segment_total, period_total in totals:
+        assert segment_total == pytest.approx(period_total)
