@@ -6,7 +6,6 @@ from the batch offsets, which works because DuckDB keeps insertion order for a p
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterator
@@ -45,25 +44,27 @@ def literal(text: str) -> str:
 class _Source:
     relation: str  # FROM clause
     columns: dict[str, tuple[str, str]]  # normalized name -> (SQL expression on `src`, DuckDB type)
-    overflow: list[str]  # expressions that hold values beyond the header (a row too long)
+    malformed: str  # SQL giving the reason a row cannot be read at all (too many values, invalid JSON), else NULL
     first_line: int  # line number of the first data row
 
 
 def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
-    relation = f"read_csv({literal(str(path))}, all_varchar=true, header=true, null_padding=true)"
+    options = "all_varchar=true, null_padding=true"
+    relation = f"read_csv({literal(str(path))}, {options}, header=true)"
     names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        sniffed = con.execute(f"SELECT Delimiter FROM sniff_csv({literal(str(path))})").fetchall()[0][0]
-        header = next(csv.reader(handle, delimiter=sniffed or ","), [])
-    declared = names[:len(header)]
-    return _Source(relation, {normalize_name(n): (f"src.{quote(n)}", "VARCHAR") for n in declared},
-                   [f"src.{quote(n)}" for n in names[len(header):]], first_line=2)
+    # With null_padding DuckDB names values past the header column7, column8…: the header row itself, read with
+    # the same dialect, says how many columns were declared.
+    first = con.execute(f"SELECT * FROM read_csv({literal(str(path))}, {options}, header=false) LIMIT 1").fetchall()
+    declared = max((i + 1 for i, value in enumerate(first[0] if first else ()) if value is not None), default=0)
+    return _Source(relation, {normalize_name(n): (f"src.{quote(n)}", "VARCHAR") for n in names[:declared]},
+                   _first_reason([f"CASE WHEN src.{quote(n)} IS NOT NULL THEN 'more values than header columns' END"
+                                  for n in names[declared:]]), first_line=2)
 
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
     relation = f"read_parquet({literal(str(path))})"
     described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-    return _Source(relation, {normalize_name(n): (f"src.{quote(n)}", t) for n, t, *_ in described}, [], first_line=1)
+    return _Source(relation, {normalize_name(n): (f"src.{quote(n)}", t) for n, t, *_ in described}, "NULL", 1)
 
 
 def _jsonl_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
@@ -75,7 +76,11 @@ def _jsonl_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
         "WHERE json_valid(line) LIMIT 100000)").fetchall()
     columns = {normalize_name(k): (f"CASE WHEN json_valid(src.line) THEN src.line ->> {literal(k)} END", "VARCHAR")
                for (k,) in keys}
-    return _Source(relation, columns, ["CASE WHEN NOT json_valid(src.line) THEN 'malformed JSON line' END"], 1)
+    return _Source(relation, columns, "CASE WHEN NOT json_valid(src.line) THEN 'malformed JSON line' END", 1)
+
+
+def _first_reason(reasons: list[str]) -> str:
+    return f"coalesce({', '.join(reasons)})" if reasons else "NULL"
 
 
 def _open_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
@@ -141,14 +146,13 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
     if kind.one_of:
         present = " AND ".join(f"{quote(n)} IS NULL" for n in kind.one_of)
         reasons.append(f"CASE WHEN {present} THEN 'missing required field {' or '.join(kind.one_of)}' END")
-    for overflow in source.overflow:
-        reasons.append(f"CASE WHEN {overflow} IS NOT NULL THEN 'more values than header columns' END")
     # Row rules read typed columns, so they run one level up; a NULL rule result means the row passes.
     rules = [f"CASE WHEN coalesce({condition}, false) THEN {literal(reason)} END" for condition, reason in kind.rules]
     extras = [f"{expression} AS {quote(name)}" for name, (expression, _) in source.columns.items()
               if name not in kind.column_names and not name.startswith("_dlt")]
     inner = (f"SELECT {', '.join(selects + extras)}, "
-             f"nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), '') AS _parse_reason, "
+             f"coalesce({source.malformed}, nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), '')) "
+             "AS _parse_reason, "
              f"src AS _raw FROM {source.relation} AS src")
     key_default = ""
     if kind.name == "touchpoints":  # touchpoint_id is optional: derive a stable one from the touch itself
@@ -168,9 +172,9 @@ def _duplicate_keys(con: duckdb.DuckDBPyConnection, query: str, kind: ExportKind
     rows = con.execute(f"SELECT {key} AS k, count(*) FROM ({query}) WHERE _reject_reason IS NULL "
                        "GROUP BY k HAVING count(*) > 1").fetchall()
     names = "/".join(kind.primary_key)
-    same = " and updated_at" if kind.updated_at else ""
-    return {k: f"duplicate {names} {k.split(chr(31))[0] if len(kind.primary_key) == 1 else k.replace(chr(31), '/')}: "
-               f"{n} rows with the same key{same}" for k, n in rows}
+    undecided = " and no later updated_at to tell which is current" if kind.updated_at else ""
+    width = len(kind.primary_key)
+    return {k: f"duplicate {names} {'/'.join(k.split(chr(31))[:width])}: {n} rows{undecided}" for k, n in rows}
 
 
 def _duplicate_key_sql(kind: ExportKind) -> str:

@@ -1,0 +1,119 @@
+"""Bad input: every kind of contract break lands in raw_exports.rejects with its reason, the rest loads, and a
+Dagster check fails naming the rows."""
+
+import json
+
+import pytest
+
+from tests.conftest import Project, failed_checks
+
+DEALS = """
+    deal_id,company_id,created_at,status,closed_at,amount,currency
+    ok1,A,2025-01-05,won,2025-01-20,100,EUR
+    bad_status,A,2025-01-05,pending,,100,EUR
+    bad_amount,A,2025-01-05,open,,12abc,EUR
+    bad_date,A,yesterday,open,,100,EUR
+    bad_currency,A,2025-01-05,open,,100,EURO
+    ,A,2025-01-05,open,,100,EUR
+    backwards,A,2025-02-05,won,2025-01-05,100,EUR
+    no_close,A,2025-01-05,lost,,100,EUR
+    too_long,A,2025-01-05,open,,100,EUR,surplus
+    twin,A,2025-01-05,open,,100,EUR
+    twin,A,2025-01-05,open,,200,EUR
+    ok2,A,2025-01-05,open,,100,EUR
+"""
+
+EXPECTED_REASONS = {
+    3: "unknown status: pending (expected open | won | lost)",
+    4: "unparseable number in amount: 12abc",
+    5: "unparseable timestamp in created_at: yesterday",
+    6: "unknown currency in currency: EURO",
+    7: "missing required field deal_id",
+    8: "deal closed before it was created (closed_at < created_at)",
+    9: "closed_at is required when status is won or lost",
+    10: "more values than header columns",
+    11: "duplicate deal_id twin: 2 rows and no later updated_at to tell which is current",
+    12: "duplicate deal_id twin: 2 rows and no later updated_at to tell which is current",
+}
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    project = Project(tmp_path_factory.mktemp("rejects"))
+    project.write("deals.csv", DEALS)
+    project.write("costs.csv", "cost_id,start_date,amount\nk1,2025-01-01,10")  # missing end_date, team, …
+    project.write("campaign_report.csv", "a,b\n1,2")  # no such export kind
+    project.write("contacts.jsonl", '{"contact_id": "c1", "created_at": "2025-01-01"}\n{not json\n')
+    return project, project.run()
+
+
+def test_each_contract_break_is_rejected_with_its_reason(broken):
+    project, _ = broken
+    reasons = dict(project.query("SELECT line, reason FROM staging.rejects WHERE file = 'deals.csv'"))
+    assert reasons == EXPECTED_REASONS
+
+
+def test_good_rows_load_despite_bad_ones(broken):
+    project, _ = broken
+    assert project.query("SELECT deal_id FROM staging.deals ORDER BY 1") == [("ok1",), ("ok2",)]
+
+
+def test_reject_keeps_the_raw_row(broken):
+    project, _ = broken
+    raw = project.one("SELECT raw_row FROM raw_exports.rejects WHERE file = 'deals.csv' AND line = 3")[0]
+    assert json.loads(raw)["status"] == "pending"
+
+
+def test_missing_required_column_and_unknown_file_are_reported_by_name(broken):
+    project, _ = broken
+    reasons = dict(project.query("SELECT file, reason FROM staging.rejects WHERE line IS NULL"))
+    assert reasons["costs.csv"] == "missing required column(s): end_date, team, category, currency"
+    assert reasons["campaign_report.csv"].startswith("unknown export file")
+
+
+def test_malformed_json_line_is_rejected(broken):
+    project, _ = broken
+    assert project.query("SELECT line, reason FROM staging.rejects WHERE file = 'contacts.jsonl'") == [
+        (2, "malformed JSON line")]
+    assert project.query("SELECT contact_id FROM staging.contacts") == [("c1",)]
+
+
+def test_checks_fail_naming_the_rejected_rows(broken):
+    _, result = broken
+    failed = failed_checks(result)
+    deals = failed["raw_exports/deals:no_rejects"]
+    assert deals.metadata["failing_rows"].value == 10
+    assert "deals.csv:3: unknown status: pending" in deals.metadata["failing_keys"].value
+    assert "campaign_report.csv" in failed["raw_exports/rejects:no_rejects"].metadata["failing_keys"].value
+    assert "costs.csv" in failed["raw_exports/costs:no_rejects"].metadata["failing_keys"].value
+
+
+def test_fixing_a_file_clears_its_rejects(tmp_path):
+    project = Project(tmp_path)
+    project.write("deals.csv", DEALS)
+    project.run()
+    project.write("deals.csv", """
+        deal_id,company_id,created_at,status,closed_at,amount,currency
+        ok1,A,2025-01-05,won,2025-01-20,100,EUR
+    """)
+    result = project.run()
+    assert project.query("SELECT * FROM staging.rejects") == []
+    assert failed_checks(result) == {}
+
+
+def test_currency_without_rate_is_flagged_and_left_out_of_totals(tmp_path):
+    project = Project(tmp_path)
+    project.write("ad_spend.csv", """
+        date,platform,campaign_id,spend,currency
+        2025-01-10,google_ads,g1,100,EUR
+        2025-01-11,google_ads,g1,999,JPY
+        2025-01-12,google_ads,g1,-5,EUR
+    """)
+    result = project.run()
+    # 100 + (-5) EUR count; the JPY row has no rate: kept in staging, left out of the total, named by a check.
+    assert project.one("SELECT paid_spend, unconverted_cost_items FROM marts.cac WHERE period_grain = 'month' "
+                       "AND period_start = '2025-01-01'") == (95, 1)
+    assert project.one("SELECT count(*) FROM staging.spend") == (3,)
+    failed = failed_checks(result)
+    assert "no FX rate for JPY" in failed["staging/spend:currency_convertible"].metadata["failing_keys"].value
+    assert "spend -5" in failed["staging/spend:spend_not_negative"].metadata["failing_keys"].value
