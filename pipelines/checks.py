@@ -6,8 +6,15 @@ Each check is a query returning the failing rows as (`key`, `problem`); no row m
 from contextlib import closing
 from dataclasses import dataclass
 
-from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition,
-                     AssetKey, MetadataValue, asset_check)
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    MetadataValue,
+    asset_check,
+)
 
 from pipelines.config import Settings
 from pipelines.exports.contract import KINDS

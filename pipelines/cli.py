@@ -98,18 +98,19 @@ def _format(value) -> str:
     return str(value)
 
 
-def print_table(columns: list[str], rows: list[tuple], out=sys.stdout) -> None:
+def print_table(columns: list[str], rows: list[tuple]) -> None:
     cells = [[_format(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     right = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) for i in range(len(columns))]
 
     def line(values):
-        return "  ".join(v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right)).rstrip()
+        padded = (v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True))
+        return "  ".join(padded).rstrip()
 
-    print(line(columns), file=out)
-    print("  ".join("─" * w for w in widths), file=out)
+    print(line(columns))
+    print("  ".join("─" * w for w in widths))
     for row in cells:
-        print(line(row), file=out)
+        print(line(row))
 
 
 SUMMARY_SQL = """
@@ -188,7 +189,7 @@ def run_query(settings: Settings, sql: str, output_format: str) -> int:
         writer.writerow(columns)
         writer.writerows(rows)
     elif output_format == "json":
-        json.dump([dict(zip(columns, row)) for row in rows], sys.stdout, default=str, indent=2)
+        json.dump([dict(zip(columns, row, strict=True)) for row in rows], sys.stdout, default=str, indent=2)
         print()
     else:
         print_table(columns, rows)

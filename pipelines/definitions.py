@@ -4,9 +4,19 @@ a sensor on the exports folder. Steps run in one process, one at a time: DuckDB 
 import hashlib
 import os
 
-from dagster import (AssetSelection, DefaultScheduleStatus, DefaultSensorStatus, Definitions, RunRequest,
-                     ScheduleDefinition, SensorEvaluationContext, SkipReason, define_asset_job,
-                     in_process_executor, sensor)
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    Definitions,
+    RunRequest,
+    ScheduleDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    define_asset_job,
+    in_process_executor,
+    sensor,
+)
 from dagster_dlt import DagsterDltResource
 
 from pipelines.checks import all_checks, build_asset_check

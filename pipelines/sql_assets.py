@@ -2,8 +2,16 @@
 
 from contextlib import closing
 
-from dagster import (AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, MetadataValue,
-                     TableColumn, TableSchema, asset)
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableSchema,
+    asset,
+)
 
 from pipelines.config import Settings
 from pipelines.progress import report

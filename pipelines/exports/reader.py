@@ -140,8 +140,9 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
                            f"THEN 'unknown currency in ' || {name} || ': ' || {text} END")
         if column.allowed:
             allowed = ", ".join(literal(a) for a in column.allowed)
+            expected = literal(f" (expected {' | '.join(column.allowed)})")
             reasons.append(f"CASE WHEN {text} IS NOT NULL AND lower({text}) NOT IN ({allowed}) "
-                           f"THEN 'unknown ' || {name} || ': ' || {text} || ' (expected {' | '.join(column.allowed)})' END")
+                           f"THEN 'unknown ' || {name} || ': ' || {text} || {expected} END")
             selects[-1] = f"lower({typed}) AS {quote(column.name)}"
     if kind.one_of:
         present = " AND ".join(f"{quote(n)} IS NULL" for n in kind.one_of)

@@ -49,7 +49,7 @@ def _rejects(table):
 
 
 def _tombstone(relative: str):
-    empty = {name: pa.array([None], field.type) for name, field in zip(REJECT_SCHEMA.names, REJECT_SCHEMA)}
+    empty = {name: pa.array([None], field.type) for name, field in zip(REJECT_SCHEMA.names, REJECT_SCHEMA, strict=True)}
     empty["file"] = pa.array([relative], pa.string())
     empty["_tombstone"] = pa.array([True], pa.bool_())
     return dlt.mark.with_hints(pa.table(empty), REJECT_HINTS, create_table_variant=True)

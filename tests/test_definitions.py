@@ -1,0 +1,51 @@
+"""The code location loads and the asset graph is the database: keys `[schema, table]`, edges from the SQL."""
+
+from dagster import AssetKey
+
+from pipelines.definitions import defs
+from pipelines.sql_models import discover_models
+
+RAW = ["contacts", "companies", "deals", "ad_spend", "costs", "touchpoints", "orders", "fx_rates", "rejects"]
+STAGING = ["contacts", "accounts", "deals", "spend", "costs", "touchpoints", "orders", "fx", "rejects"]
+MARTS = ["cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment"]
+
+
+def test_asset_keys_are_schema_and_table():
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    expected = ({f"raw_exports/{t}" for t in RAW} | {f"staging/{t}" for t in STAGING}
+                | {f"marts/{t}" for t in MARTS})
+    assert expected <= keys
+
+
+def test_edges_come_from_the_tables_each_sql_reads():
+    graph = defs.resolve_asset_graph()
+
+    def parents(key):
+        return {p.to_user_string() for p in graph.get(AssetKey(key.split("/"))).parent_keys}
+
+    assert parents("staging/deals") == {"raw_exports/deals"}
+    assert parents("staging/spend") == {"raw_exports/ad_spend"}
+    assert parents("intermediate/deals") == {"staging/deals", "intermediate/fx_daily"}
+    assert parents("marts/unit_economics") == {"marts/cac", "marts/retention", "marts/conversion",
+                                               "intermediate/calendar", "intermediate/revenue_monthly"}
+
+
+def test_every_writer_shares_the_single_duckdb_pool():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).pools == {"duckdb_writer"}, key
+
+
+def test_schedule_sensor_and_checks_are_defined():
+    assert defs.resolve_schedule_def("daily_refresh").cron_schedule == "0 6 * * *"
+    assert defs.resolve_sensor_def("exports_changed")
+    checked = {spec.asset_key.to_user_string() for spec in defs.resolve_asset_graph().asset_check_keys}
+    assert {f"raw_exports/{t}" for t in RAW} <= checked
+    assert {f"staging/{t}" for t in STAGING} <= checked
+
+
+def test_code_version_changes_with_the_sql_text():
+    model = next(m for m in discover_models() if (m.schema, m.name) == ("marts", "cac"))
+    spec = defs.resolve_asset_graph().get(AssetKey(["marts", "cac"]))
+    assert spec.code_version == model.code_version
+    assert model.description.startswith("marts.cac: one row per period")
