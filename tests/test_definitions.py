@@ -49,3 +49,15 @@ def test_code_version_changes_with_the_sql_text():
     spec = defs.resolve_asset_graph().get(AssetKey(["marts", "cac"]))
     assert spec.code_version == model.code_version
     assert model.description.startswith("marts.cac: one row per period")
+
+
+def test_committed_dagster_instance_config_is_valid(tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    from dagster import DagsterInstance
+
+    shutil.copy(Path(__file__).parent.parent / "dagster_home" / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with DagsterInstance.get() as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
