@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, ExportKind
 
 BATCH_ROWS = 1_000_000
-REJECT_SCHEMA = pa.schema([("file", pa.string()), ("line", pa.int64()), ("kind", pa.string()),
-                           ("reason", pa.string()), ("raw_row", pa.string())])
+REJECT_SCHEMA = pa.schema([pa.field("file", pa.string(), nullable=False), ("line", pa.int64()),
+                           ("kind", pa.string()), ("reason", pa.string()), ("raw_row", pa.string())])
 
 
 class FileContractError(ValueError):
@@ -183,6 +183,12 @@ def _duplicate_key_sql(kind: ExportKind) -> str:
     return "concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({quote(p)} AS VARCHAR), '')" for p in parts) + ")"
 
 
+def _keys_not_null(table: pa.Table, kind: ExportKind) -> pa.Table:
+    """Good rows always have their key: say so in the arrow schema, as the dlt primary key hint does."""
+    fields = [field.with_nullable(False) if field.name in kind.primary_key else field for field in table.schema]
+    return table.cast(pa.schema(fields))
+
+
 def read_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind,
               batch_rows: int = BATCH_ROWS) -> Iterator[tuple[pa.Table | None, pa.Table | None]]:
     """Yield (good rows, rejects) per batch. A whole-file contract break yields one reject with no line."""
@@ -208,7 +214,7 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
                 reasons = pc.coalesce(reasons, duplicate_reasons)
             table = table.drop_columns(["_duplicate_key"])
         bad = pc.is_valid(reasons)
-        good = table.filter(pc.invert(bad)).drop_columns(["_reject_reason", "_raw"])
+        good = _keys_not_null(table.filter(pc.invert(bad)).drop_columns(["_reject_reason", "_raw"]), kind)
         rejects = None
         if pc.any(bad).as_py():
             raw = table.filter(bad)["_raw"].to_pylist()
@@ -219,6 +225,6 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
                                 "kind": pa.array([kind.name] * count, pa.string()),
                                 "reason": pc.filter(reasons, bad),
                                 "raw_row": pa.array([json.dumps(r, default=str, ensure_ascii=False) for r in raw],
-                                                    pa.string())})
+                                                    pa.string())}).cast(REJECT_SCHEMA)
         offset += table.num_rows
         yield (good if good.num_rows else None), rejects

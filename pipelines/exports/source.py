@@ -33,7 +33,8 @@ REJECT_HINTS = dlt.mark.make_hints(
 
 
 def kind_hints(kind: ExportKind):
-    columns = {c.name: {"data_type": DLT_TYPES.get(c.type, "text"), "nullable": True} for c in kind.columns}
+    columns = {c.name: {"data_type": DLT_TYPES.get(c.type, "text"), "nullable": c.name not in kind.primary_key}
+               for c in kind.columns}
     for c in kind.columns:
         if c.type == TIMESTAMP:
             columns[c.name]["timezone"] = False  # UTC, stored without time zone: joins stay fast
@@ -52,7 +53,8 @@ def _tombstone(relative: str):
     empty = {name: pa.array([None], field.type) for name, field in zip(REJECT_SCHEMA.names, REJECT_SCHEMA, strict=True)}
     empty["file"] = pa.array([relative], pa.string())
     empty["_tombstone"] = pa.array([True], pa.bool_())
-    return dlt.mark.with_hints(pa.table(empty), REJECT_HINTS, create_table_variant=True)
+    table = pa.table(empty).cast(REJECT_SCHEMA.append(pa.field("_tombstone", pa.bool_())))
+    return dlt.mark.with_hints(table, REJECT_HINTS, create_table_variant=True)
 
 
 def list_export_files(exports_dir: Path) -> dict[str, Path]:
@@ -79,24 +81,28 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
 
     @dlt.resource(name=kind.name)
     def load_kind() -> Iterator:
+        # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again
         state = dlt.current.resource_state().setdefault("files", {})
         files = {rel: path for rel, path in list_export_files(exports_dir).items()
                  if kind_of(rel) == kind.name and path.suffix.lower() in SUPPORTED_SUFFIXES}
         for gone in sorted(set(state) - set(files)):
-            yield _tombstone(gone)
-            del state[gone]
+            if state.pop(gone)[2]:
+                yield _tombstone(gone)
         con = _reader_connection(reporting_timezone)
         for relative, path in files.items():
-            seen = fingerprint(path)
-            if state.get(relative) == seen:
+            seen, previous = fingerprint(path), state.get(relative)
+            if previous and previous[:2] == seen:
                 continue
-            yield _tombstone(relative)
+            if previous and previous[2]:
+                yield _tombstone(relative)  # the file changed: its old rejects go, its new ones (if any) come
+            rejected = 0
             for good, rejects in read_file(con, path, relative, kind, batch_rows):
                 if good is not None:
                     yield dlt.mark.with_hints(good, hints, create_table_variant=True)
                 if rejects is not None:
+                    rejected += rejects.num_rows
                     yield _rejects(rejects)
-            state[relative] = seen
+            state[relative] = [*seen, rejected]
 
     load_kind.__doc__ = kind.description
     return load_kind
@@ -109,14 +115,13 @@ def _unrecognized_files(exports_dir: Path) -> Iterator:
     state = dlt.current.resource_state().setdefault("files", [])
     current = sorted(rel for rel, path in list_export_files(exports_dir).items()
                      if kind_of(rel) is None or path.suffix.lower() not in SUPPORTED_SUFFIXES)
-    for relative in set(state) - set(current):
+    for relative in sorted(set(state) - set(current)):
         yield _tombstone(relative)
     expected = ", ".join(KINDS)
-    for relative in current:
+    for relative in sorted(set(current) - set(state)):
         reason = (f"unknown export file: the name must start with one of {expected}"
                   if kind_of(relative) is None else
                   f"unsupported file type: use one of {', '.join(SUPPORTED_SUFFIXES)}")
-        yield _tombstone(relative)
         yield _rejects(pa.Table.from_pylist(
             [{"file": relative, "line": None, "kind": None, "reason": reason, "raw_row": None}], schema=REJECT_SCHEMA))
     state[:] = current
