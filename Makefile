@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 # The environment may set PYTHONDONTWRITEBYTECODE; compiled bytecode saves every process seconds of startup.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install demo test ui lint clean
+.PHONY: install demo test bench ui lint clean
 
 install: $(STAMP)
 
@@ -24,6 +24,9 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+bench: install
+	$(BIN)/payback bench
+
 ui: install
 	$(BIN)/dagster dev -m pipelines.definitions
 
@@ -31,4 +34,4 @@ lint: install
 	$(BIN)/ruff check pipelines tests
 
 clean:
-	rm -rf data dagster_home/storage dagster_home/logs dagster_home/history dagster_home/schedules
+	rm -rf data bench/data dagster_home/storage dagster_home/logs dagster_home/history dagster_home/schedules

@@ -208,8 +208,16 @@ def main(argv: list[str] | None = None) -> int:
     query = commands.add_parser("query", help="run a read-only SQL query on the database")
     query.add_argument("sql")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    bench = commands.add_parser("bench", help="measure ingest, incremental sync, transforms and memory")
+    bench.add_argument("--rows", type=int, default=None,
+                       help="ad spend rows (default 5,000,000; contacts, deals, touchpoints scale with it)")
     args = parser.parse_args(argv)
 
+    if args.command == "bench":
+        from pipelines.bench.run import DEFAULT_SPEND_ROWS, run_benchmark
+
+        report = run_benchmark(args.rows or DEFAULT_SPEND_ROWS)
+        return 0 if all(f["met"] is not False for f in report["figures"]) else 1
     settings = _settings()
     if args.command == "query":
         return run_query(settings, args.sql, args.format)

@@ -1,0 +1,162 @@
+"""Run the whole benchmark at one scale, print one table, write it under bench/results/ (Markdown and JSON)."""
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+from pipelines.bench.synthetic import Scale, write_delta, write_exports
+
+DEFAULT_SPEND_ROWS = 5_000_000
+MEMORY_SCALE_FACTOR = 4
+
+
+@dataclass
+class Figure:
+    figure: str
+    ours_s: float | None
+    reference_s: float | None
+    ratio: float | None
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+@dataclass
+class Measurement:
+    wall_s: float  # whole process, start-up included
+    seconds: float  # in-process, the work itself
+    peak_rss_gib: float
+
+
+def measure(step: str, work: Path, **arguments) -> Measurement:
+    out = work / f"{step}-{time.monotonic_ns()}.json"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pipelines.bench.steps", step, json.dumps(arguments), str(out)],
+                   check=True, env={**os.environ, "RUNTIME__LOG_LEVEL": "ERROR"})
+    wall = time.perf_counter() - started
+    result = json.loads(out.read_text())
+    return Measurement(wall, result["seconds"], result["peak_rss_gib"])
+
+
+def ratio_figure(name: str, ours: float, reference: float, limit: float, note: str = "") -> Figure:
+    ratio = ours / reference if reference else None
+    return Figure(name, round(ours, 3), round(reference, 3), None if ratio is None else round(ratio, 3),
+                  f"≤ {limit:g}×", None if ratio is None else ratio <= limit, note)
+
+
+def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None,
+                  results: Path = Path("bench/results")) -> dict:
+    scale = Scale.from_spend_rows(spend_rows)
+    work = work or Path("bench/data") / str(spend_rows)
+    shutil.rmtree(work, ignore_errors=True)
+    exports, ours_db, reference_db = work / "exports", work / "ours.duckdb", work / "reference.duckdb"
+    print(f"Generating synthetic exports ({scale.spend_rows:,} spend rows, {scale.contacts:,} contacts, "
+          f"{scale.deals:,} deals, {scale.touchpoints:,} touchpoints) in {work} …", flush=True)
+    files = write_exports(exports, scale)
+    figures: list[Figure] = []
+
+    # 1. Ingest: spend and contacts, ours through dlt against DuckDB's own read_csv, same files, same run.
+    print("1/5 ingest …", flush=True)
+    reference = measure("ingest_reference", work, database=str(reference_db),
+                        files={k: str(files[k]) for k in ("ad_spend", "contacts")})
+    ours = measure("ingest_ours", work, database=str(ours_db), exports=str(exports), kinds=["ad_spend", "contacts"])
+    figures.append(ratio_figure("ingest spend + contacts (dlt vs DuckDB read_csv)", ours.seconds,
+                                reference.seconds, 1.5, f"whole process {ours.wall_s:.1f} s vs {reference.wall_s:.1f} s"))
+
+    # 2. Incremental: the rest of the files, then 1% of contacts and deals re-exported, twice, then nothing.
+    print("2/5 incremental …", flush=True)
+    measure("ingest_reference", work, database=str(reference_db),
+            files={k: str(files[k]) for k in ("deals", "touchpoints")})
+    first_sync = measure("ingest_ours", work, database=str(ours_db), exports=str(exports)).seconds + ours.seconds
+    merges, references = [], []
+    for number, stamp in enumerate(("2026-01-01", "2026-02-01")):
+        deltas = {kind: [str(write_delta(exports, files[kind], kind, 0.01, stamp, 0.1 * (number + 1)))]
+                  for kind in ("contacts", "deals")}
+        merges.append(measure("ingest_ours", work, database=str(ours_db), exports=str(exports)).seconds)
+        references.append(measure("merge_reference", work, database=str(reference_db), deltas=deltas).seconds)
+    unchanged = measure("ingest_ours", work, database=str(ours_db), exports=str(exports)).seconds
+    figures.append(ratio_figure("re-sync, 1% of contacts and deals changed / first sync", merges[0], first_sync, 0.25))
+    figures.append(ratio_figure("re-sync, 1% changed / DuckDB MERGE of the delta", merges[0], references[0], 2.5))
+    figures.append(ratio_figure("second merge / first merge (upsert slowdown guard)", merges[1], merges[0], 1.5))
+    figures.append(ratio_figure("re-sync, nothing changed / first sync", unchanged, first_sync, 0.25,
+                                "no unchanged file is read again"))
+
+    # 3. Transforms: the same SQL through Dagster and with the bare DuckDB client, same database.
+    print("3/5 transforms …", flush=True)
+    direct = measure("transforms_direct", work, database=str(ours_db), exports=str(exports))
+    dagster = measure("transforms_dagster", work, database=str(ours_db), exports=str(exports))
+    figures.append(ratio_figure("transforms through Dagster / bare SQL", dagster.seconds, direct.seconds, 2.0))
+
+    # 4. Memory: peak RSS of the ingest at two scales; it must stay under 1 GiB and not grow with the input.
+    print("4/5 memory …", flush=True)
+    big = Scale.from_spend_rows(spend_rows * MEMORY_SCALE_FACTOR)
+    big_exports = work / "exports_big"
+    write_exports(big_exports, big, spend_only=True)
+    small_rss = measure("ingest_ours", work, database=str(work / "rss_small.duckdb"), exports=str(exports),
+                        kinds=["ad_spend"]).peak_rss_gib
+    big_rss = measure("ingest_ours", work, database=str(work / "rss_big.duckdb"), exports=str(big_exports),
+                      kinds=["ad_spend"]).peak_rss_gib
+    for rows, rss in ((scale.spend_rows, small_rss), (big.spend_rows, big_rss)):
+        figures.append(Figure(f"ingest peak RSS at {rows:,} spend rows (GiB)", round(rss, 3), None,
+                              round(rss, 3), "≤ 1 GiB", rss <= 1.0))
+    figures.append(ratio_figure(f"peak RSS growth, {MEMORY_SCALE_FACTOR}× the rows", big_rss, small_rss, 1.25,
+                                "flat in file size"))
+    shutil.rmtree(big_exports, ignore_errors=True)
+
+    # 5. API sync against a rate-limited local CRM server: needs a CRM connector (issue 5).
+    print("5/5 API sync …", flush=True)
+    figures.append(Figure("API sync / rate-limit ideal (pages / R)", None, None, None, "≤ 1.2×", None,
+                          "not measured: no API source exists yet (CRM connectors are issue 5)"))
+
+    report = {
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "versions": {name: version(name) for name in ("dlt", "duckdb", "dagster", "pyarrow")},
+        "scale": {**scale.as_dict(), "memory_check_spend_rows": big.spend_rows},
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "figures": [asdict(f) for f in figures],
+    }
+    write_report(report, results)
+    return report
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def render_markdown(report: dict) -> str:
+    head = ["figure", "ours", "reference", "ratio", "target", "met"]
+    lines = [f"# Benchmark — {report['measured_at']}", "",
+             f"Machine: {report['machine']['cores']} cores, {report['machine']['platform']}. Versions: "
+             + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".",
+             "Scale: " + ", ".join(f"{k} {v:,}" for k, v in report["scale"].items()) + ". "
+             "Times are in-process seconds.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for f in report["figures"]:
+        cells = [f["figure"] + (f" ({f['note']})" if f["note"] else ""), _cell(f["ours_s"]), _cell(f["reference_s"]),
+                 _cell(f["ratio"]), f["target"], _cell(f["met"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    missed = [f["figure"] for f in report["figures"] if f["met"] is False]
+    lines += ["", "Targets missed: " + ("; ".join(missed) if missed else "none") + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, results: Path) -> None:
+    results.mkdir(parents=True, exist_ok=True)
+    stamp = report["measured_at"].replace(":", "").replace("+0000", "Z")
+    rows = report["scale"]["spend_rows"]
+    markdown = render_markdown(report)
+    (results / f"bench-{rows}-{stamp}.md").write_text(markdown)
+    (results / f"bench-{rows}-{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown)

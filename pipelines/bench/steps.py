@@ -1,0 +1,89 @@
+"""One measured step per process: `python -m pipelines.bench.steps STEP JSON-ARGS` prints its in-process wall
+time and the process's peak RSS as JSON. A fresh process per step keeps peak RSS honest."""
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def ingest_reference(database: str, files: dict[str, str]) -> None:
+    """DuckDB alone: CREATE TABLE … AS SELECT * FROM read_csv(…), the fastest way by hand."""
+    import duckdb
+
+    with duckdb.connect(database) as con:
+        for kind, path in files.items():
+            con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM read_csv('{path}')")
+
+
+def merge_reference(database: str, deltas: dict[str, list[str]]) -> None:
+    """DuckDB alone: MERGE the re-exported rows into the tables, by key."""
+    import duckdb
+
+    keys = {"contacts": "contact_id", "deals": "deal_id"}
+    with duckdb.connect(database) as con:
+        for kind, paths in deltas.items():
+            for path in paths:
+                con.execute(f"""MERGE INTO {kind} USING (SELECT * FROM read_csv('{path}')) AS delta
+                                USING ({keys[kind]}) WHEN MATCHED THEN UPDATE WHEN NOT MATCHED THEN INSERT""")
+
+
+def _settings(database: str, exports: str):
+    from pipelines.config import Settings
+
+    return Settings.from_env({"PAYBACK_DUCKDB_PATH": database, "PAYBACK_EXPORTS_DIR": exports})
+
+
+def ingest_ours(database: str, exports: str, kinds: list[str] | None = None) -> None:
+    """Our export source through dlt, exactly as the Dagster asset runs it."""
+    from pipelines.exports.source import ensure_raw_tables, exports_source
+    from pipelines.raw_assets import make_pipeline
+    from pipelines.warehouse import connect
+
+    settings = _settings(database, exports)
+    source = exports_source(settings.exports_dir, settings.reporting_timezone)
+    if kinds:
+        source = source.with_resources(*kinds)
+    make_pipeline(settings, "payback_exports", "raw_exports").run(source).raise_on_failed_jobs()
+    with connect(settings) as con:
+        ensure_raw_tables(con)
+
+
+def transforms_direct(database: str, exports: str) -> None:
+    """Every staging, intermediate and mart SQL file run in order with the DuckDB client."""
+    from pipelines.sql_models import discover_models
+    from pipelines.warehouse import connect
+
+    with connect(_settings(database, exports)) as con:
+        for model in discover_models():
+            model.materialize(con)
+
+
+def transforms_dagster(database: str, exports: str) -> None:
+    """The same SQL materialized as Dagster assets (checks left out: the bare SQL has none)."""
+    from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
+
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(_settings(database, exports))
+    selection = AssetSelection.key_prefixes(["staging"], ["intermediate"], ["marts"]).without_checks()
+    job = define_asset_job("bench_transforms", selection=selection)
+    bench_defs = Definitions.merge(defs, Definitions(jobs=[job]))
+    result = bench_defs.resolve_job_def("bench_transforms").execute_in_process(
+        instance=DagsterInstance.ephemeral(),
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+    assert result.success
+
+
+STEPS = {f.__name__: f for f in (ingest_reference, merge_reference, ingest_ours, transforms_direct,
+                                 transforms_dagster)}
+
+
+if __name__ == "__main__":
+    name, arguments = sys.argv[1], json.loads(sys.argv[2])
+    started = time.perf_counter()
+    STEPS[name](**arguments)
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    Path(sys.argv[3]).write_text(json.dumps({"seconds": seconds, "peak_rss_gib": peak_kib / 1024 ** 2}))
