@@ -6,9 +6,10 @@ import dlt
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.config import Settings
-from pipelines.exports.source import DATASET, ensure_raw_tables, exports_source
+from pipelines.exports.source import DATASET, DUCKDB_MEMORY_LIMIT, ensure_raw_tables, exports_source
 from pipelines.progress import report
 from pipelines.warehouse import connect
 
@@ -19,9 +20,11 @@ def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
     """A dlt pipeline into the project's DuckDB file. Its working folder sits beside the database, one per
     database, so two databases never share state; the state itself also lives in DuckDB (restored each run)."""
     path = settings.duckdb_path.resolve()
+    credentials = DuckDbCredentials(str(path), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT},
+                                    local_config={"enable_progress_bar": False})
     return dlt.pipeline(
         pipeline_name=name,
-        destination=dlt.destinations.duckdb(str(path)),
+        destination=dlt.destinations.duckdb(credentials),
         dataset_name=dataset,
         pipelines_dir=str(path.parent / ".dlt" / path.stem),
     )

@@ -97,7 +97,8 @@ def write_exports(folder: Path, scale: Scale, seed: float = 0.42, spend_only: bo
         ) TO '{files["fx_rates"]}' (HEADER)""")
     files["costs"] = folder / "costs.csv"
     con.execute(f"""
-        COPY (SELECT 'k-' || m AS cost_id, CAST(DATE '2015-01-01' + to_months(CAST(m AS INTEGER)) AS DATE) AS start_date,
+        COPY (SELECT 'k-' || m AS cost_id,
+                     CAST(DATE '2015-01-01' + to_months(CAST(m AS INTEGER)) AS DATE) AS start_date,
                      CAST(DATE '2015-01-01' + to_months(CAST(m + 1 AS INTEGER)) - INTERVAL 1 DAY AS DATE) AS end_date,
                      'sales' AS team, 'salaries' AS category, 50000 AS amount, 'EUR' AS currency
               FROM range(130) t(m)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -166,21 +166,53 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
     return query, source.first_line
 
 
-def _duplicate_keys(con: duckdb.DuckDBPyConnection, query: str, kind: ExportKind) -> dict[str, str]:
-    """Keys that repeat with the same `updated_at` (no way to tell which row is right), each with its reason.
-    Keys that repeat with different `updated_at` are fine: the latest wins when loading."""
-    key = _duplicate_key_sql(kind)
-    rows = con.execute(f"SELECT {key} AS k, count(*) FROM ({query}) WHERE _reject_reason IS NULL "
-                       "GROUP BY k HAVING count(*) > 1").fetchall()
+def _version_hash_sql(kind: ExportKind) -> str:
+    """One number per (key, updated_at): two rows with the same one leave no way to tell which is current."""
+    parts = list(kind.primary_key) + ([kind.updated_at] if kind.updated_at else [])
+    return "hash(" + ", ".join(quote(p) for p in parts) + ")"
+
+
+@dataclass
+class FilePlan:
+    """What reading one file takes, worked out before any row is sent to dlt."""
+    relative: str
+    kind: ExportKind
+    query: str | None = None
+    first_line: int = 1
+    duplicates: dict[int, int] = field(default_factory=dict)  # (key, updated_at) hash -> rows sharing it
+    keys_unique: bool = False  # no key repeats in the file, so dlt need not deduplicate it
+    error: str | None = None  # the whole file breaks the contract
+
+
+def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind) -> FilePlan:
+    """Type the file and count its repeated keys. Only the key columns are read for the count (DuckDB prunes the
+    rest of the query). Keys that repeat with different `updated_at` are fine: the latest wins on load."""
+    try:
+        query, first_line = build_query(con, path, kind)
+        key = "hash(" + ", ".join(quote(p) for p in kind.primary_key) + ")"
+        versions = (f"SELECT {_version_hash_sql(kind)} AS version, any_value({key}) AS key, count(*) AS n "
+                    f"FROM ({query}) GROUP BY version")
+        repeated, counts, keys, rows = con.execute(
+            f"SELECT list(version) FILTER (WHERE n > 1), list(n) FILTER (WHERE n > 1), count(DISTINCT key), sum(n) "
+            f"FROM ({versions})").fetchall()[0]
+    except (FileContractError, duckdb.Error) as error:
+        return FilePlan(relative, kind, error=str(error).splitlines()[0])
+    duplicates = dict(zip(repeated or [], counts or [], strict=True))
+    return FilePlan(relative, kind, query, first_line, duplicates, keys_unique=keys == (rows or 0))
+
+
+def _duplicate_reasons(table: pa.Table, kind: ExportKind, duplicates: dict[int, int]) -> pa.Array | None:
+    """The reject reason of each row whose (key, updated_at) repeats in the file; None when no row does."""
+    hashes = table["_version_hash"]
+    repeated = pc.is_in(hashes, value_set=pa.array(list(duplicates), pa.uint64()))
+    if not pc.any(repeated).as_py():
+        return None
     names = "/".join(kind.primary_key)
     undecided = " and no later updated_at to tell which is current" if kind.updated_at else ""
-    width = len(kind.primary_key)
-    return {k: f"duplicate {names} {'/'.join(k.split(chr(31))[:width])}: {n} rows{undecided}" for k, n in rows}
-
-
-def _duplicate_key_sql(kind: ExportKind) -> str:
-    parts = list(kind.primary_key) + ([kind.updated_at] if kind.updated_at else [])
-    return "concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({quote(p)} AS VARCHAR), '')" for p in parts) + ")"
+    keys = zip(*(table[k].to_pylist() for k in kind.primary_key), strict=True)
+    return pa.array([f"duplicate {names} {'/'.join(map(str, key))}: {duplicates[h]} rows{undecided}" if flag else None
+                     for key, h, flag in zip(keys, hashes.to_pylist(), repeated.to_pylist(), strict=True)],
+                    pa.string())
 
 
 def _keys_not_null(table: pa.Table, kind: ExportKind) -> pa.Table:
@@ -189,30 +221,26 @@ def _keys_not_null(table: pa.Table, kind: ExportKind) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def read_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind,
+def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
               batch_rows: int = BATCH_ROWS) -> Iterator[tuple[pa.Table | None, pa.Table | None]]:
     """Yield (good rows, rejects) per batch. A whole-file contract break yields one reject with no line."""
-    try:
-        query, first_line = build_query(con, path, kind)
-    except (FileContractError, duckdb.Error) as error:
-        message = str(error).splitlines()[0]
+    relative, kind, query, first_line, duplicates = (plan.relative, plan.kind, plan.query, plan.first_line,
+                                                     plan.duplicates)
+    if plan.error:
         yield None, pa.Table.from_pylist([{"file": relative, "line": None, "kind": kind.name,
-                                           "reason": message, "raw_row": None}], schema=REJECT_SCHEMA)
+                                           "reason": plan.error, "raw_row": None}], schema=REJECT_SCHEMA)
         return
-    duplicates = _duplicate_keys(con, query, kind)
     if duplicates:
-        query = f"SELECT *, {_duplicate_key_sql(kind)} AS _duplicate_key FROM ({query})"
+        query = f"SELECT *, {_version_hash_sql(kind)} AS _version_hash FROM ({query})"
     offset = 0
     for batch in con.sql(query).to_arrow_reader(batch_rows):
         table = pa.Table.from_batches([batch])
         reasons = table["_reject_reason"]
         if duplicates:
-            keys = table["_duplicate_key"]
-            duplicate_reasons = pa.array([duplicates.get(k) for k in keys.to_pylist()], pa.string()) \
-                if pc.any(pc.is_in(keys, value_set=pa.array(list(duplicates)))).as_py() else None
+            duplicate_reasons = _duplicate_reasons(table, kind, duplicates)
             if duplicate_reasons is not None:
                 reasons = pc.coalesce(reasons, duplicate_reasons)
-            table = table.drop_columns(["_duplicate_key"])
+            table = table.drop_columns(["_version_hash"])
         bad = pc.is_valid(reasons)
         good = _keys_not_null(table.filter(pc.invert(bad)).drop_columns(["_reject_reason", "_raw"]), kind)
         rejects = None

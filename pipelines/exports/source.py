@@ -15,9 +15,10 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.exports.contract import DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, ExportKind, kind_of
-from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, read_file
+from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, plan_file, read_file
 
 DATASET = "raw_exports"
+DUCKDB_MEMORY_LIMIT = "384MB"  # per DuckDB instance; peak RSS must stay under 1 GiB whatever the input size
 REJECTS_TABLE = "rejects"
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 DLT_TYPES = {NUMBER: "double", TIMESTAMP: "timestamp", DATE: "date"}
@@ -32,7 +33,9 @@ REJECT_HINTS = dlt.mark.make_hints(
 )
 
 
-def kind_hints(kind: ExportKind):
+def kind_hints(kind: ExportKind, deduplicated: bool):
+    """Merge by primary key. `deduplicated` (each key at most once in this load) spares dlt a window over the
+    whole load to pick the latest row per key."""
     columns = {c.name: {"data_type": DLT_TYPES.get(c.type, "text"), "nullable": c.name not in kind.primary_key}
                for c in kind.columns}
     for c in kind.columns:
@@ -40,7 +43,7 @@ def kind_hints(kind: ExportKind):
             columns[c.name]["timezone"] = False  # UTC, stored without time zone: joins stay fast
     if kind.updated_at:
         columns[kind.updated_at]["dedup_sort"] = "desc"
-    return dlt.mark.make_hints(table_name=kind.name, write_disposition=MERGE,
+    return dlt.mark.make_hints(table_name=kind.name, write_disposition={**MERGE, "deduplicated": deduplicated},
                                primary_key=list(kind.primary_key), columns=columns)
 
 
@@ -71,14 +74,14 @@ def fingerprint(path: Path) -> list[int]:
 
 
 def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    """An in-memory DuckDB that reads the files. Its memory is capped (it spills to disk past the cap) so that
+    reading stays flat in file size."""
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
     con.execute(f"SET TimeZone = '{reporting_timezone}'")  # an ISO time without offset is local time
     return con
 
 
 def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str, batch_rows: int):
-    hints = kind_hints(kind)
-
     @dlt.resource(name=kind.name)
     def load_kind() -> Iterator:
         # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again
@@ -89,20 +92,21 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
             if state.pop(gone)[2]:
                 yield _tombstone(gone)
         con = _reader_connection(reporting_timezone)
-        for relative, path in files.items():
-            seen, previous = fingerprint(path), state.get(relative)
-            if previous and previous[:2] == seen:
-                continue
-            if previous and previous[2]:
-                yield _tombstone(relative)  # the file changed: its old rejects go, its new ones (if any) come
+        changed = {rel: path for rel, path in files.items()
+                   if (state.get(rel) or [None, None])[:2] != fingerprint(path)}
+        plans = [plan_file(con, path, relative, kind) for relative, path in changed.items()]
+        hints = kind_hints(kind, deduplicated=len(plans) == 1 and plans[0].keys_unique)
+        for plan in plans:
+            if (state.get(plan.relative) or [0, 0, 0])[2]:
+                yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
             rejected = 0
-            for good, rejects in read_file(con, path, relative, kind, batch_rows):
+            for good, rejects in read_file(con, plan, batch_rows):
                 if good is not None:
                     yield dlt.mark.with_hints(good, hints, create_table_variant=True)
                 if rejects is not None:
                     rejected += rejects.num_rows
                     yield _rejects(rejects)
-            state[relative] = [*seen, rejected]
+            state[plan.relative] = [*fingerprint(changed[plan.relative]), rejected]
 
     load_kind.__doc__ = kind.description
     return load_kind
