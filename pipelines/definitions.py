@@ -14,6 +14,7 @@ from dagster import (
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
+    definitions,
     in_process_executor,
     sensor,
 )
@@ -65,4 +66,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     )
 
 
-defs = build_definitions()
+@definitions
+def defs() -> Definitions:
+    """Loaded by Dagster (`make ui`) when it needs the code location, not on import."""
+    return build_definitions()

@@ -1,8 +1,10 @@
 """The code location loads and the asset graph is the database: keys `[schema, table]`, edges from the SQL."""
 
+import pytest
 from dagster import AssetKey
 
-from pipelines.definitions import defs
+from pipelines.definitions import build_definitions
+from pipelines.config import Settings
 from pipelines.sql_models import discover_models
 
 RAW = ["contacts", "companies", "deals", "ad_spend", "costs", "touchpoints", "orders", "fx_rates", "rejects"]
@@ -10,14 +12,21 @@ STAGING = ["contacts", "accounts", "deals", "spend", "costs", "touchpoints", "or
 MARTS = ["cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment"]
 
 
-def test_asset_keys_are_schema_and_table():
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("definitions")
+    return build_definitions(Settings.from_env({"PAYBACK_DUCKDB_PATH": str(root / "p.duckdb"),
+                                                "PAYBACK_EXPORTS_DIR": str(root / "exports")}))
+
+
+def test_asset_keys_are_schema_and_table(defs):
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     expected = ({f"raw_exports/{t}" for t in RAW} | {f"staging/{t}" for t in STAGING}
                 | {f"marts/{t}" for t in MARTS})
     assert expected <= keys
 
 
-def test_edges_come_from_the_tables_each_sql_reads():
+def test_edges_come_from_the_tables_each_sql_reads(defs):
     graph = defs.resolve_asset_graph()
 
     def parents(key):
@@ -30,13 +39,13 @@ def test_edges_come_from_the_tables_each_sql_reads():
                                                "intermediate/calendar", "intermediate/revenue_monthly"}
 
 
-def test_every_writer_shares_the_single_duckdb_pool():
+def test_every_writer_shares_the_single_duckdb_pool(defs):
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         assert graph.get(key).pools == {"duckdb_writer"}, key
 
 
-def test_schedule_sensor_and_checks_are_defined():
+def test_schedule_sensor_and_checks_are_defined(defs):
     assert defs.resolve_schedule_def("daily_refresh").cron_schedule == "0 6 * * *"
     assert defs.resolve_sensor_def("exports_changed")
     checked = {spec.asset_key.to_user_string() for spec in defs.resolve_asset_graph().asset_check_keys}
@@ -44,7 +53,7 @@ def test_schedule_sensor_and_checks_are_defined():
     assert {f"staging/{t}" for t in STAGING} <= checked
 
 
-def test_code_version_changes_with_the_sql_text():
+def test_code_version_changes_with_the_sql_text(defs):
     model = next(m for m in discover_models() if (m.schema, m.name) == ("marts", "cac"))
     spec = defs.resolve_asset_graph().get(AssetKey(["marts", "cac"]))
     assert spec.code_version == model.code_version
@@ -61,3 +70,16 @@ def test_committed_dagster_instance_config_is_valid(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     with DagsterInstance.get() as instance:
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_code_location_loads_through_dagster(tmp_path):
+    # The same loading `make ui` does, through Dagster's own command.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dagster = Path(sys.executable).parent / "dagster"
+    completed = subprocess.run([str(dagster), "definitions", "validate", "-m", "pipelines.definitions"],
+                               cwd=tmp_path, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "Validation successful" in completed.stderr + completed.stdout

@@ -33,6 +33,7 @@ class Figure:
 class Measurement:
     wall_s: float  # whole process, start-up included
     seconds: float  # in-process, the work itself
+    total_seconds: float  # in-process, with any set-up the step keeps out of `seconds`
     peak_rss_gib: float
 
 
@@ -43,7 +44,7 @@ def measure(step: str, work: Path, **arguments) -> Measurement:
                    check=True, env={**os.environ, "RUNTIME__LOG_LEVEL": "ERROR"})
     wall = time.perf_counter() - started
     result = json.loads(out.read_text())
-    return Measurement(wall, result["seconds"], result["peak_rss_gib"])
+    return Measurement(wall, result["seconds"], result["total_seconds"], result["peak_rss_gib"])
 
 
 def ratio_figure(name: str, ours: float, reference: float, limit: float, note: str = "") -> Figure:
@@ -93,7 +94,8 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
     print("3/5 transforms …", flush=True)
     direct = measure("transforms_direct", work, database=str(ours_db), exports=str(exports))
     dagster = measure("transforms_dagster", work, database=str(ours_db), exports=str(exports))
-    figures.append(ratio_figure("transforms through Dagster / bare SQL", dagster.seconds, direct.seconds, 2.0))
+    figures.append(ratio_figure("transforms through Dagster / bare SQL", dagster.seconds, direct.seconds, 2.0,
+                                f"{dagster.total_seconds:.1f} s with loading the definitions"))
 
     # 4. Memory: peak RSS of the ingest at two scales; it must stay under 1 GiB and not grow with the input.
     print("4/5 memory …", flush=True)
