@@ -15,10 +15,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import sqlglot
+from sqlglot import exp
 
 from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, ExportKind
 
 BATCH_ROWS = 1_000_000
+SQL_TYPES = {NUMBER: "DOUBLE", TIMESTAMP: "TIMESTAMP", DATE: "DATE"}
 REJECT_SCHEMA = pa.schema([pa.field("file", pa.string(), nullable=False), ("line", pa.int64()),
                            ("kind", pa.string()), ("reason", pa.string()), ("raw_row", pa.string())])
 
@@ -110,9 +113,17 @@ def _typed(expression: str, source_type: str, column_type: str) -> tuple[str, st
     return text, typed
 
 
+def _substitute(condition: str, expressions: dict[str, str]) -> str:
+    """A rule written on contract column names, rewritten on the typed expressions that compute them."""
+    tree = sqlglot.parse_one(condition, read="duckdb")
+    tree = tree.transform(lambda node: sqlglot.parse_one(expressions[node.name], read="duckdb")
+                          if isinstance(node, exp.Column) and node.name in expressions else node)
+    return tree.sql(dialect="duckdb")
+
+
 def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) -> tuple[str, int]:
-    """The SELECT that types a file and gives each row a `_reject_reason` (NULL when the row is good), and the
-    line number of its first row."""
+    """The SELECT that types a file and gives each row a `_reject_reason` (NULL when the row is good) and, for
+    rejected rows only, the raw row as JSON; and the line number of its first row."""
     source = _open_source(con, path)
     missing = [c.name for c in kind.columns if c.required and c.name not in source.columns]
     if kind.one_of and not any(name in source.columns for name in kind.one_of):
@@ -120,15 +131,15 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
     if missing:
         raise FileContractError(f"missing required column(s): {', '.join(missing)}")
 
-    selects, reasons = [], []
+    typed_columns: dict[str, str] = {}
+    reasons = []
     for column in kind.columns:
         if column.name not in source.columns:
-            typed_type = {NUMBER: "DOUBLE", TIMESTAMP: "TIMESTAMP", DATE: "DATE"}.get(column.type, "VARCHAR")
-            selects.append(f"CAST(NULL AS {typed_type}) AS {quote(column.name)}")
+            typed_columns[column.name] = f"CAST(NULL AS {SQL_TYPES.get(column.type, 'VARCHAR')})"
             continue
         expression, source_type = source.columns[column.name]
         text, typed = _typed(expression, source_type, column.type)
-        selects.append(f"{typed} AS {quote(column.name)}")
+        typed_columns[column.name] = f"lower({typed})" if column.allowed else typed
         name = literal(column.name)
         if column.required:
             reasons.append(f"CASE WHEN {text} IS NULL THEN 'missing required field ' || {name} END")
@@ -143,26 +154,22 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
             expected = literal(f" (expected {' | '.join(column.allowed)})")
             reasons.append(f"CASE WHEN {text} IS NOT NULL AND lower({text}) NOT IN ({allowed}) "
                            f"THEN 'unknown ' || {name} || ': ' || {text} || {expected} END")
-            selects[-1] = f"lower({typed}) AS {quote(column.name)}"
     if kind.one_of:
-        present = " AND ".join(f"{quote(n)} IS NULL" for n in kind.one_of)
-        reasons.append(f"CASE WHEN {present} THEN 'missing required field {' or '.join(kind.one_of)}' END")
-    # Row rules read typed columns, so they run one level up; a NULL rule result means the row passes.
-    rules = [f"CASE WHEN coalesce({condition}, false) THEN {literal(reason)} END" for condition, reason in kind.rules]
-    extras = [f"{expression} AS {quote(name)}" for name, (expression, _) in source.columns.items()
-              if name not in kind.column_names and not name.startswith("_dlt")]
-    inner = (f"SELECT {', '.join(selects + extras)}, "
-             f"coalesce({source.malformed}, nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), '')) "
-             "AS _parse_reason, "
-             f"src AS _raw FROM {source.relation} AS src")
-    key_default = ""
+        absent = " AND ".join(f"({typed_columns[n]}) IS NULL" for n in kind.one_of)
+        reasons.append(f"CASE WHEN {absent} THEN 'missing required field {' or '.join(kind.one_of)}' END")
+    reasons += [f"CASE WHEN coalesce({_substitute(condition, typed_columns)}, false) THEN {literal(reason)} END"
+                for condition, reason in kind.rules]
     if kind.name == "touchpoints":  # touchpoint_id is optional: derive a stable one from the touch itself
-        key_default = ("coalesce(touchpoint_id, md5(concat_ws('|', contact_id, CAST(touched_at AS VARCHAR), "
-                       "channel, campaign_id, touch_type))) AS touchpoint_id, ")
-    exclude = "touchpoint_id, " if key_default else ""
-    query = (f"SELECT * EXCLUDE ({exclude}_parse_reason, _raw), {key_default}"
-             f"nullif(concat_ws('; ', _parse_reason, {', '.join(rules) or 'NULL'}), '') AS _reject_reason, "
-             f"_raw FROM ({inner})")
+        parts = ", ".join(f"CAST({typed_columns[c]} AS VARCHAR)"
+                          for c in ("contact_id", "touched_at", "channel", "campaign_id", "touch_type"))
+        typed_columns["touchpoint_id"] = f"coalesce({typed_columns['touchpoint_id']}, md5(concat_ws('|', {parts})))"
+    reason = f"coalesce({source.malformed}, nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), ''))"
+    selects = [f"{typed} AS {quote(name)}" for name, typed in typed_columns.items()]
+    selects += [f"{expression} AS {quote(name)}" for name, (expression, _) in source.columns.items()
+                if name not in kind.column_names and not name.startswith("_dlt")]
+    query = (f"SELECT {', '.join(selects)}, {reason} AS _reject_reason, "
+             f"CASE WHEN {reason} IS NOT NULL THEN to_json(src) END AS _raw_row "
+             f"FROM {source.relation} AS src")
     return query, source.first_line
 
 
@@ -242,17 +249,20 @@ def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
                 reasons = pc.coalesce(reasons, duplicate_reasons)
             table = table.drop_columns(["_version_hash"])
         bad = pc.is_valid(reasons)
-        good = _keys_not_null(table.filter(pc.invert(bad)).drop_columns(["_reject_reason", "_raw"]), kind)
+        good = _keys_not_null(table.filter(pc.invert(bad)).drop_columns(["_reject_reason", "_raw_row"]), kind)
         rejects = None
         if pc.any(bad).as_py():
-            raw = table.filter(bad)["_raw"].to_pylist()
             lines = pc.add(pc.indices_nonzero(bad), offset + first_line)
-            count = len(raw)
+            count = len(lines)
+            # A duplicate is otherwise a good row: its raw row is the typed one.
+            raw = pc.coalesce(pc.filter(table["_raw_row"], bad),
+                              pa.array([json.dumps(r, default=str) for r in
+                                        table.filter(bad).drop_columns(["_reject_reason", "_raw_row"]).to_pylist()])
+                              if duplicates else pa.nulls(count, pa.string()))
             rejects = pa.table({"file": pa.array([relative] * count, pa.string()),
                                 "line": pc.cast(lines, pa.int64()),
                                 "kind": pa.array([kind.name] * count, pa.string()),
                                 "reason": pc.filter(reasons, bad),
-                                "raw_row": pa.array([json.dumps(r, default=str, ensure_ascii=False) for r in raw],
-                                                    pa.string())}).cast(REJECT_SCHEMA)
+                                "raw_row": raw}).cast(REJECT_SCHEMA)
         offset += table.num_rows
         yield (good if good.num_rows else None), rejects
