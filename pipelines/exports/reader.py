@@ -52,12 +52,14 @@ class _Source:
 
 
 def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
-    options = "all_varchar=true, null_padding=true"
-    relation = f"read_csv({literal(str(path))}, {options}, header=true)"
-    names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-    # With null_padding DuckDB names values past the header column7, column8…: the header row itself, read with
-    # the same dialect, says how many columns were declared.
-    first = con.execute(f"SELECT * FROM read_csv({literal(str(path))}, {options}, header=false) LIMIT 1").fetchall()
+    """Sniff the dialect once, then read with it fixed (no re-sniffing on each pass over the file)."""
+    columns, prompt = con.execute(f"SELECT Columns, Prompt FROM sniff_csv({literal(str(path))}, all_varchar=true, "
+                                  "null_padding=true)").fetchall()[0]
+    relation = prompt.strip().removeprefix("FROM ").rstrip(";")
+    names = [column["name"] for column in columns]
+    # With null_padding DuckDB names values past the header column7, column8…: the header row itself, read as
+    # data with the same dialect, says how many columns were declared.
+    first = con.execute(f"SELECT * FROM {relation.replace('header=true', 'header=false')} LIMIT 1").fetchall()
     declared = max((i + 1 for i, value in enumerate(first[0] if first else ()) if value is not None), default=0)
     return _Source(relation, {normalize_name(n): (f"src.{quote(n)}", "VARCHAR") for n in names[:declared]},
                    _first_reason([f"CASE WHEN src.{quote(n)} IS NOT NULL THEN 'more values than header columns' END"

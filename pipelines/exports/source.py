@@ -18,7 +18,7 @@ from pipelines.exports.contract import DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, 
 from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, plan_file, read_file
 
 DATASET = "raw_exports"
-DUCKDB_MEMORY_LIMIT = "384MB"  # per DuckDB instance; peak RSS must stay under 1 GiB whatever the input size
+DUCKDB_MEMORY_LIMIT = "256MB"  # per DuckDB instance; peak RSS must stay under 1 GiB whatever the input size
 REJECTS_TABLE = "rejects"
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 DLT_TYPES = {NUMBER: "double", TIMESTAMP: "timestamp", DATE: "date"}
