@@ -16,6 +16,7 @@
 --   lead_to_customer_rate: from marts.conversion
 --   ltv_to_cac_status: 'on_target' when ltv_to_cac >= LTV_CAC_TARGET, 'below_target', or 'unknown'
 --   payback_status: 'on_target' when cac_payback_months <= PAYBACK_TARGET_MONTHS, 'above_target', or 'unknown'
+--   status: 'on_target' when both are on target, 'off_target' when either misses, else 'unknown'
 with monthly_active as (
     select period_start as month_start, customers_start + new_customers as active_customers
     from marts.retention
@@ -63,6 +64,22 @@ valued as (
         safe_divide(arpa * getvariable('gross_margin'), monthly_churn_rate) as ltv,
         safe_divide(cac, arpa * getvariable('gross_margin')) as cac_payback_months
     from joined
+),
+
+statuses as (
+    select
+        *,
+        case
+            when safe_divide(ltv, cac) is null then 'unknown'
+            when safe_divide(ltv, cac) >= getvariable('ltv_cac_target') then 'on_target'
+            else 'below_target'
+        end as ltv_to_cac_status,
+        case
+            when cac_payback_months is null then 'unknown'
+            when cac_payback_months <= getvariable('payback_target_months') then 'on_target'
+            else 'above_target'
+        end as payback_status
+    from valued
 )
 
 select
@@ -81,15 +98,12 @@ select
     cac_payback_months,
     retention_rate,
     lead_to_customer_rate,
+    ltv_to_cac_status,
+    payback_status,
     case
-        when safe_divide(ltv, cac) is null then 'unknown'
-        when safe_divide(ltv, cac) >= getvariable('ltv_cac_target') then 'on_target'
-        else 'below_target'
-    end as ltv_to_cac_status,
-    case
-        when cac_payback_months is null then 'unknown'
-        when cac_payback_months <= getvariable('payback_target_months') then 'on_target'
-        else 'above_target'
-    end as payback_status
-from valued
+        when ltv_to_cac_status = 'on_target' and payback_status = 'on_target' then 'on_target'
+        when ltv_to_cac_status = 'below_target' or payback_status = 'above_target' then 'off_target'
+        else 'unknown'
+    end as status
+from statuses
 order by period_grain, period_start
