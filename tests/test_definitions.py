@@ -3,8 +3,8 @@
 import pytest
 from dagster import AssetKey
 
-from pipelines.definitions import build_definitions
 from pipelines.config import Settings
+from pipelines.definitions import build_definitions
 from pipelines.sql_models import discover_models
 
 RAW = ["contacts", "companies", "deals", "ad_spend", "costs", "touchpoints", "orders", "fx_rates", "rejects"]

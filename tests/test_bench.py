@@ -1,0 +1,44 @@
+"""The benchmark keeps working: run at a tiny scale (timings are meaningless here; `make bench` measures)."""
+
+import json
+
+import duckdb
+import pytest
+
+from pipelines.bench.run import run_benchmark
+
+FIGURE_KEYS = {"figure", "ours_s", "reference_s", "ratio", "target", "met"}
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("bench")
+    return tmp_path, run_benchmark(spend_rows=2_000, work=tmp_path / "work", results=tmp_path / "results")
+
+
+def test_benchmark_runs_end_to_end_and_writes_markdown_and_json(bench):
+    tmp_path, report = bench
+    written = sorted(p.suffix for p in (tmp_path / "results").iterdir())
+    assert written == [".json", ".md"]
+    saved = json.loads(next((tmp_path / "results").glob("*.json")).read_text())
+    assert saved["machine"]["cores"] >= 1
+    assert set(saved["versions"]) >= {"dlt", "duckdb", "dagster"}
+    assert saved["scale"]["spend_rows"] == 2_000
+    assert all(FIGURE_KEYS <= set(figure) for figure in saved["figures"])
+    by_name = {f["figure"].split(" (")[0]: f for f in report["figures"]}
+    ingest = by_name["ingest spend + contacts"]
+    assert ingest["ours_s"] > 0 and ingest["reference_s"] > 0
+    assert ingest["ratio"] == pytest.approx(ingest["ours_s"] / ingest["reference_s"], rel=0.02)
+    assert by_name["API sync / rate-limit ideal"]["met"] is None
+
+
+def test_incremental_sync_loads_only_the_delta(bench):
+    tmp_path, _ = bench
+    # 400 contacts, re-exported 1% twice: every contact still once, with the latest updated_at for the changed.
+    with duckdb.connect(str(tmp_path / "work" / "ours.duckdb"), read_only=True) as con:
+        total, distinct = con.execute("SELECT count(*), count(DISTINCT contact_id) FROM raw_exports.contacts"
+                                      ).fetchall()[0]
+        reference = con.execute("SELECT count(*) FROM raw_exports.contacts WHERE updated_at > '2025-12-31'"
+                                ).fetchall()[0][0]
+    assert total == distinct == 400
+    assert reference > 0
