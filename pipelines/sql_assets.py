@@ -55,7 +55,8 @@ def build_sql_asset(model: SqlModel, settings: Settings) -> AssetsDefinition:
         kinds={"sql", "duckdb"},
         pool=DUCKDB_POOL,
         metadata={
-            "sql_file": MetadataValue.path(str(model.path.relative_to(TRANSFORMS_DIR.parent))),
+            **({"sql_file": MetadataValue.path(str(model.path.relative_to(TRANSFORMS_DIR.parent)))}
+               if model.path else {"sql": MetadataValue.md(f"```sql\n{model.sql}```")}),
             **({"dagster/column_schema": TableSchema(
                 columns=[TableColumn(name=name, description=meaning) for name, meaning in columns.items()]
             )} if columns else {}),

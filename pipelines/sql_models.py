@@ -1,4 +1,8 @@
-"""SQL models: one file under `transforms/<schema>/` is one table `<schema>.<name>`.
+"""SQL models: one file under `transforms/<layer>/` is one table `<layer>.<name>`.
+
+Staging is per source: `transforms/staging/<source>/<model>.sql` is the table `staging.<source>_<model>`, which
+maps that source's raw tables onto the canonical model. The canonical table `staging.<model>` is the union of
+those of every configured source, so adding a CRM adds staging files and nothing else.
 
 A model's upstream tables are read from its SQL (sqlglot), never listed by hand; its description and column
 definitions come from the comment at the top of the file; its code version is the hash of its text.
@@ -25,11 +29,12 @@ LAYERS = ("staging", "intermediate", "marts")
 class SqlModel:
     schema: str
     name: str
-    path: Path
+    sql: str
+    path: Path | None = None  # None for the generated canonical unions
 
-    @cached_property
-    def sql(self) -> str:
-        return self.path.read_text()
+    @classmethod
+    def from_file(cls, schema: str, name: str, path: Path) -> SqlModel:
+        return cls(schema, name, path.read_text(), path)
 
     @property
     def code_version(self) -> str:
@@ -99,10 +104,28 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def discover_models(transforms_dir: Path = TRANSFORMS_DIR) -> list[SqlModel]:
-    """Every model, in an order where each comes after the models it reads."""
-    models = {(layer, path.stem): SqlModel(layer, path.stem, path)
-              for layer in LAYERS for path in sorted((transforms_dir / layer).glob("*.sql"))}
+def canonical_union(model: str, sources: list[str]) -> SqlModel:
+    """`staging.<model>`: the rows of every configured source's `staging.<source>_<model>`, matched by name."""
+    header = (f"-- staging.{model}: the canonical {model} of every configured source ({', '.join(sources)}); "
+              "source_system tells them apart.\n")
+    body = "\nunion all by name\n".join(f"select * from staging.{source}_{model}" for source in sources)
+    return SqlModel("staging", model, header + body + "\n")
+
+
+def discover_models(sources: tuple[str, ...] = ("exports",), transforms_dir: Path = TRANSFORMS_DIR) -> list[SqlModel]:
+    """Every model of the configured sources, in an order where each comes after the models it reads."""
+    models: dict[tuple[str, str], SqlModel] = {}
+    canonical: dict[str, list[str]] = {}
+    for source in sources:
+        for path in sorted((transforms_dir / "staging" / source).glob("*.sql")):
+            name = f"{source}_{path.stem}"
+            models[("staging", name)] = SqlModel.from_file("staging", name, path)
+            canonical.setdefault(path.stem, []).append(source)
+    for model, model_sources in sorted(canonical.items()):
+        models[("staging", model)] = canonical_union(model, model_sources)
+    for layer in LAYERS[1:]:
+        for path in sorted((transforms_dir / layer).glob("*.sql")):
+            models[(layer, path.stem)] = SqlModel.from_file(layer, path.stem, path)
     ordered: list[SqlModel] = []
 
     def visit(key: tuple[str, str], path: tuple = ()) -> None:

@@ -32,8 +32,9 @@ def test_edges_come_from_the_tables_each_sql_reads(defs):
     def parents(key):
         return {p.to_user_string() for p in graph.get(AssetKey(key.split("/"))).parent_keys}
 
-    assert parents("staging/deals") == {"raw_exports/deals"}
-    assert parents("staging/spend") == {"raw_exports/ad_spend"}
+    assert parents("staging/exports_deals") == {"raw_exports/deals"}
+    assert parents("staging/exports_spend") == {"raw_exports/ad_spend"}
+    assert parents("staging/deals") == {"staging/exports_deals"}  # the canonical union of every source
     assert parents("intermediate/deals") == {"staging/deals", "intermediate/fx_daily"}
     assert parents("marts/unit_economics") == {"marts/cac", "marts/retention", "marts/conversion",
                                                "intermediate/calendar", "intermediate/revenue_monthly"}

@@ -1,4 +1,4 @@
--- staging.spend: one row per ad platform, campaign and day: paid media spend in the platform's currency.
+-- staging.exports_spend: (generic exports) one row per ad platform, campaign and day: paid media spend in the platform's currency.
 -- The channel is the export's channel, else the platform name.
 with source as (
     select * from raw_exports.ad_spend

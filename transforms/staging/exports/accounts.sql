@@ -1,4 +1,4 @@
--- staging.accounts: one row per company (account) from every source.
+-- staging.exports_accounts: (generic exports) one row per company (account).
 with source as (
     select * from raw_exports.companies
 ),

@@ -1,4 +1,4 @@
--- staging.rejects: one row per input row (or whole file) that broke the export contract, with the reason.
+-- staging.exports_rejects: (generic exports) one row per input row (or whole file) that broke the export contract, with the reason.
 -- Nothing is dropped silently: fix the file named here and drop it again; its rejects are then replaced.
 with source as (
     select * from raw_exports.rejects

@@ -1,4 +1,4 @@
--- staging.fx: one row per day and currency pair: one base_currency is worth `rate` quote_currency (ECB style).
+-- staging.exports_fx: (generic exports) one row per day and currency pair: one base_currency is worth `rate` quote_currency (ECB style).
 with source as (
     select * from raw_exports.fx_rates
 ),

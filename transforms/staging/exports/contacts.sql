@@ -1,4 +1,4 @@
--- staging.contacts: one row per contact (a person in the CRM), every source on one canonical model.
+-- staging.exports_contacts: (generic exports) one row per contact (a person in the CRM).
 -- Timestamps are UTC; channels are lower-case with underscores so that sources agree.
 with source as (
     select * from raw_exports.contacts

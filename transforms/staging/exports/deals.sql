@@ -1,4 +1,4 @@
--- staging.deals: one row per deal (opportunity) from every source, amount in the deal's own currency.
+-- staging.exports_deals: (generic exports) one row per deal (opportunity), amount in the deal's own currency.
 -- The account is the company, or the contact when the deal has no company (METRICS: Customers and leads).
 with source as (
     select * from raw_exports.deals

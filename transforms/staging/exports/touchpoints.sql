@@ -1,4 +1,4 @@
--- staging.touchpoints: one row per interaction of a contact with a channel (ad click, form fill, event, ...).
+-- staging.exports_touchpoints: (generic exports) one row per interaction of a contact with a channel (ad click, form fill, event, ...).
 with source as (
     select * from raw_exports.touchpoints
 ),

@@ -1,4 +1,4 @@
--- staging.orders: one row per order or invoice of a transactional customer, in the order's own currency.
+-- staging.exports_orders: (generic exports) one row per order or invoice of a transactional customer, in the order's own currency.
 with source as (
     select * from raw_exports.orders
 ),

@@ -1,4 +1,4 @@
--- staging.costs: one row per line of the sales and marketing cost ledger (salaries, commissions, tools,
+-- staging.exports_costs: (generic exports) one row per line of the sales and marketing cost ledger (salaries, commissions, tools,
 -- agencies, overhead), covering start_date to end_date inclusive, in the line's own currency.
 with source as (
     select * from raw_exports.costs
