@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,6 +45,18 @@ class Settings:
     ltv_cac_target: float = 3.0
     payback_target_months: float = 12.0
     overhead_allocation: str = "proportional"
+    # HubSpot: configured when a private app token is set. The token never appears in repr, logs or errors.
+    hubspot_access_token: str | None = field(default=None, repr=False)
+    hubspot_base_url: str = "https://api.hubapi.com"
+    hubspot_extra_properties: tuple[str, ...] = ()
+    hubspot_lookback_minutes: float = 60.0
+    hubspot_schedule_cron: str = "0 5 * * *"
+    schedule_cron: str = "0 6 * * *"
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The configured sources: the export folder always, each CRM when its credentials are set."""
+        return ("exports",) + (("hubspot",) if self.hubspot_access_token else ())
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -74,6 +86,13 @@ class Settings:
             ltv_cac_target=_number(env, "LTV_CAC_TARGET", "3", low=0, low_inclusive=False),
             payback_target_months=_number(env, "PAYBACK_TARGET_MONTHS", "12", low=0, low_inclusive=False),
             overhead_allocation=allocation,
+            hubspot_access_token=env.get("HUBSPOT_ACCESS_TOKEN", "").strip() or None,
+            hubspot_base_url=env.get("HUBSPOT_BASE_URL", "").strip() or "https://api.hubapi.com",
+            hubspot_extra_properties=tuple(p.strip() for p in env.get("HUBSPOT_EXTRA_PROPERTIES", "").split(",")
+                                           if p.strip()),
+            hubspot_lookback_minutes=_number(env, "HUBSPOT_LOOKBACK_MINUTES", "60", low=0),
+            hubspot_schedule_cron=env.get("HUBSPOT_SCHEDULE_CRON", "").strip() or "0 5 * * *",
+            schedule_cron=env.get("PAYBACK_SCHEDULE_CRON", "").strip() or "0 6 * * *",
         )
 
     def sql_variables(self) -> dict[str, object]:

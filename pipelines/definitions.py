@@ -2,7 +2,6 @@
 a sensor on the exports folder. Steps run in one process, one at a time: DuckDB has a single writer."""
 
 import hashlib
-import os
 
 from dagster import (
     AssetSelection,
@@ -23,14 +22,11 @@ from dagster_dlt import DagsterDltResource
 from pipelines.checks import all_checks, build_asset_check
 from pipelines.config import Settings
 from pipelines.exports.source import fingerprint, list_export_files
-from pipelines.raw_assets import build_raw_export_assets
+from pipelines.raw_assets import build_all_raw_assets
 from pipelines.sql_assets import build_sql_asset
 from pipelines.sql_models import discover_models
 
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # never phone home, in tests least of all
-
 REFRESH_JOB = "refresh_all"
-DAILY_CRON = os.environ.get("PAYBACK_SCHEDULE_CRON", "0 6 * * *")
 
 
 def exports_folder_sensor(settings: Settings, job):
@@ -50,16 +46,25 @@ def exports_folder_sensor(settings: Settings, job):
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
-    raw_exports = build_raw_export_assets(settings)
-    sql_assets = [build_sql_asset(model, settings) for model in discover_models()]
+    raw_assets = build_all_raw_assets(settings)
+    sql_assets = [build_sql_asset(model, settings) for model in discover_models(settings.sources)]
     refresh = define_asset_job(REFRESH_JOB, selection=AssetSelection.all(),
                                description="Sync every configured source and rebuild every table.")
+    jobs, schedules = [refresh], [ScheduleDefinition(name="daily_refresh", job=refresh,
+                                                     cron_schedule=settings.schedule_cron,
+                                                     default_status=DefaultScheduleStatus.RUNNING)]
+    for source, cron in (("hubspot", settings.hubspot_schedule_cron),):
+        if source in settings.sources:
+            job = define_asset_job(f"sync_{source}", selection=AssetSelection.groups(f"raw_{source}").downstream(),
+                                   description=f"Sync {source} and rebuild what depends on it.")
+            jobs.append(job)
+            schedules.append(ScheduleDefinition(name=f"{source}_daily", job=job, cron_schedule=cron,
+                                                default_status=DefaultScheduleStatus.RUNNING))
     return Definitions(
-        assets=[raw_exports, *sql_assets],
+        assets=[*raw_assets, *sql_assets],
         asset_checks=[build_asset_check(check, settings) for check in all_checks()],
-        jobs=[refresh],
-        schedules=[ScheduleDefinition(name="daily_refresh", job=refresh, cron_schedule=DAILY_CRON,
-                                      default_status=DefaultScheduleStatus.RUNNING)],
+        jobs=jobs,
+        schedules=schedules,
         sensors=[exports_folder_sensor(settings, refresh)],
         resources={"dlt": DagsterDltResource()},
         executor=in_process_executor,

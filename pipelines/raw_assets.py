@@ -1,19 +1,24 @@
-"""The generic export source as Dagster assets: one asset per raw table, loaded by one dlt pipeline run."""
+"""dlt sources as Dagster assets: one asset per raw table `[raw_<source>, table]`, loaded by one dlt run."""
 
 from contextlib import closing
 
 import dlt
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec, MaterializeResult
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.config import Settings
-from pipelines.exports.source import DATASET, DUCKDB_MEMORY_LIMIT, ensure_raw_tables, exports_source
+from pipelines.exports.source import DATASET as EXPORTS_DATASET
+from pipelines.exports.source import DUCKDB_MEMORY_LIMIT, ensure_raw_tables, exports_source
 from pipelines.progress import report
+from pipelines.sources.hubspot import hubspot_source
+from pipelines.sources.hubspot.settings import DATASET as HUBSPOT_DATASET
 from pipelines.warehouse import connect
 
 DUCKDB_POOL = "duckdb_writer"  # DuckDB has one writer: every asset that writes shares this pool (limit 1)
+DUCKDB_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "bool": "BOOLEAN", "double": "DOUBLE",
+                "bigint": "BIGINT", "date": "DATE"}
 
 
 def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
@@ -30,29 +35,48 @@ def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
     )
 
 
-class ExportsTranslator(DagsterDltTranslator):
+class RawTableTranslator(DagsterDltTranslator):
+    """Asset key `[dataset, resource]`, grouped by source, so the graph shows the database."""
+
+    def __init__(self, dataset: str):
+        self.dataset = dataset
+
     def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
         resource = data.resource
         return super().get_asset_spec(data).replace_attributes(
-            key=AssetKey([DATASET, resource.name]),
+            key=AssetKey([self.dataset, resource.name]),
             deps=[],
-            group_name=DATASET,
+            group_name=self.dataset,
             kinds={"dlt", "duckdb"},
             description=(resource.__doc__ or "").strip() or None,
         )
 
 
-def build_raw_export_assets(settings: Settings):
-    source = exports_source(settings.exports_dir, settings.reporting_timezone)
-    pipeline = make_pipeline(settings, "payback_exports", DATASET)
+def _ensure_tables(con, dataset: str, source) -> None:
+    """Create, from each resource's declared columns, the raw tables no sync has filled yet, so that staging
+    always runs (an empty CRM is a valid CRM)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+    for resource in source.resources.values():
+        columns = {name: DUCKDB_TYPES.get(column.get("data_type"), "VARCHAR")
+                   for name, column in (resource.columns or {}).items()}
+        if columns:
+            declared = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+            con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{resource.name} ({declared})")
 
-    @dlt_assets(dlt_source=source, dlt_pipeline=pipeline, name="raw_exports",
-                dagster_dlt_translator=ExportsTranslator(), pool=DUCKDB_POOL)
-    def raw_exports(context: AssetExecutionContext, dlt: DagsterDltResource):
-        report(context, f"loading exports from {settings.exports_dir}")
-        results = list(dlt.run(context=context))
+
+def build_raw_assets(settings: Settings, name: str, dataset: str, source, **run_options) -> AssetsDefinition:
+    pipeline = make_pipeline(settings, f"payback_{name}", dataset)
+
+    @dlt_assets(dlt_source=source, dlt_pipeline=pipeline, name=dataset,
+                dagster_dlt_translator=RawTableTranslator(dataset), pool=DUCKDB_POOL)
+    def raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource):
+        report(context, f"syncing {name}")
+        results = list(dlt.run(context=context, **run_options))
         with closing(connect(settings)) as con:
-            ensure_raw_tables(con)
+            if dataset == EXPORTS_DATASET:
+                ensure_raw_tables(con)
+            else:
+                _ensure_tables(con, dataset, source)
             for result in results:
                 table = ".".join(result.asset_key.path)
                 rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
@@ -62,4 +86,18 @@ def build_raw_export_assets(settings: Settings):
                 yield MaterializeResult(asset_key=result.asset_key,
                                         metadata={**result.metadata, "dagster/row_count": rows})
 
-    return raw_exports
+    return raw_tables
+
+
+def build_all_raw_assets(settings: Settings) -> list[AssetsDefinition]:
+    """The export folder always; each CRM whose credentials are set."""
+    assets = [build_raw_assets(settings, "exports", EXPORTS_DATASET,
+                               exports_source(settings.exports_dir, settings.reporting_timezone))]
+    if settings.hubspot_access_token:
+        source = hubspot_source(access_token=settings.hubspot_access_token, base_url=settings.hubspot_base_url,
+                                extra_properties=settings.hubspot_extra_properties,
+                                lookback_minutes=settings.hubspot_lookback_minutes)
+        # API records arrive as dicts: parquet files, never INSERT VALUES, for the load.
+        assets.append(build_raw_assets(settings, "hubspot", HUBSPOT_DATASET, source,
+                                       loader_file_format="parquet"))
+    return assets

@@ -1,0 +1,56 @@
+-- staging.hubspot_deals: (HubSpot) one row per live deal. Won or lost comes from its pipeline stage (closed with
+-- probability 1 = won, closed otherwise = lost); a contact merged into another is replaced by the survivor.
+-- A deal without deal_currency_code is in the portal's currency, taken to be REPORTING_CURRENCY.
+with source as (
+    select * from raw_hubspot.deals
+    where not coalesce(archived, false)
+),
+
+stages as (
+    select stage_id, is_closed, probability from raw_hubspot.deal_pipelines
+),
+
+merged_contacts as (
+    select unnest(string_split(hs_merged_object_ids, ';')) as merged_id, id as surviving_id
+    from raw_hubspot.contacts
+    where nullif(hs_merged_object_ids, '') is not null
+),
+
+resolved as (
+    select
+        source.*,
+        coalesce(merged_contacts.surviving_id, nullif(source.primary_contact_id, '')) as contact_id,
+        nullif(source.primary_company_id, '') as company_id,
+        case
+            when stages.is_closed and stages.probability >= 1 then 'won'
+            when stages.is_closed then 'lost'
+            when source.hs_is_closed_won = 'true' then 'won'
+            else 'open'
+        end as status
+    from source
+    left join stages on stages.stage_id = source.dealstage
+    left join merged_contacts on merged_contacts.merged_id = source.primary_contact_id
+),
+
+renamed as (
+    select
+        'hubspot' as source_system,
+        id as deal_id,
+        company_id,
+        contact_id,
+        coalesce(company_id, 'contact:' || contact_id) as account_id,
+        status,
+        case lower(dealtype) when 'newbusiness' then 'new' when 'existingbusiness' then 'expansion' end as deal_type,
+        timezone('UTC', try_cast(createdate as timestamptz)) as created_at,
+        case when status in ('won', 'lost') then timezone('UTC', try_cast(closedate as timestamptz)) end as closed_at,
+        try_cast(amount as double) as amount,
+        upper(coalesce(nullif(deal_currency_code, ''), getvariable('reporting_currency'))) as currency,
+        cast(null as date) as contract_start,
+        cast(null as date) as contract_end,
+        pipeline,
+        dealstage as stage,
+        updated_at
+    from resolved
+)
+
+select * from renamed
