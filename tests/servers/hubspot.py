@@ -95,8 +95,9 @@ class FakeHubSpot:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if getattr(self, "_server", None):
+            self._server.shutdown()
+            self._server.server_close()
 
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         url = urlparse(handler.path)

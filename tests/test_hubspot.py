@@ -1,0 +1,172 @@
+"""HubSpot against a local server that speaks its documented API (tests/servers/hubspot.py): paging, the search
+cap, 429 with Retry-After, 5xx, archived records, records modified between syncs, a crash mid-sync."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import dlt
+import duckdb
+import pytest
+
+from pipelines.sources.hubspot import hubspot_source
+from pipelines.sources.hubspot.helpers import HubSpotError
+from tests.conftest import Project, failed_checks
+from tests.servers.hubspot import FakeHubSpot
+
+TOKEN = "pat-na1-0123-secret-token-4567"
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def hubspot():
+    fake = FakeHubSpot(token=TOKEN, result_cap=100)
+    yield fake
+    fake.stop()
+
+
+def add_contacts(fake: FakeHubSpot, count: int) -> None:
+    for n in range(1, count + 1):
+        fake.add("contacts", str(n), T0 + timedelta(minutes=n), email=f"p{n}@example.com",
+                 hs_analytics_source="PAID_SEARCH")
+
+
+def sync(tmp_path, base_url, **options):
+    pipeline = dlt.pipeline("hubspot_test", destination=dlt.destinations.duckdb(str(tmp_path / "h.duckdb")),
+                            dataset_name="raw_hubspot", pipelines_dir=str(tmp_path / "dlt"))
+    source = hubspot_source(access_token=options.pop("token", TOKEN), base_url=base_url, result_cap=100,
+                            backoff_factor=0.01, **options)
+    return pipeline.run(source, loader_file_format="parquet")
+
+
+def rows(tmp_path, sql):
+    with duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_record_loaded_once_across_the_search_cap_429_and_500(tmp_path, hubspot):
+    add_contacts(hubspot, 260)  # 2.6 times the cap of 100: the window must restart twice
+    hubspot.fail(429, times=1, path_contains="contacts/search", retry_after="1")
+    hubspot.fail(500, times=1, path_contains="contacts/search")
+    sync(tmp_path, hubspot.start())
+    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(260, 260)]
+    # No search ever asked past the cap.
+    assert all(int(body.get("after") or 0) < 100 for body in hubspot.searches("contacts"))
+
+
+def test_second_sync_asks_only_for_records_modified_since_the_cursor(tmp_path, hubspot):
+    add_contacts(hubspot, 30)
+    base_url = hubspot.start()
+    sync(tmp_path, base_url, lookback_minutes=10)
+    first_requests = len(hubspot.requests)
+    hubspot.add("contacts", "7", T0 + timedelta(days=2), email="updated@example.com")
+    hubspot.add("contacts", "8", T0 + timedelta(days=2), archived=True)
+    sync(tmp_path, base_url, lookback_minutes=10)
+    second = [body for method, path, _, body in hubspot.requests[first_requests:]
+              if path == "/crm/v3/objects/contacts/search"]
+    # The last contact was modified at T0 + 30 min; the lookback of 10 minutes starts the next search at +20.
+    assert [f["value"] for f in second[0]["filterGroups"][0]["filters"] if f["operator"] == "GTE"] == [
+        str(int((T0 + timedelta(minutes=20)).timestamp() * 1000))]
+    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(30, 30)]
+    assert rows(tmp_path, "SELECT email FROM raw_hubspot.contacts WHERE id = '7'") == [("updated@example.com",)]
+    assert rows(tmp_path, "SELECT archived FROM raw_hubspot.contacts WHERE id = '8'") == [(True,)]
+
+
+def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, hubspot):
+    add_contacts(hubspot, 250)
+    base_url = hubspot.start()
+    hubspot.down_after = 2  # the server dies after two answers
+    with pytest.raises(Exception) as failure:
+        sync(tmp_path, base_url, max_attempts=2)
+    assert "HTTP 503" in str(failure.value) and TOKEN not in str(failure.value)
+    hubspot.down_after = None
+    sync(tmp_path, base_url)
+    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(250, 250)]
+
+
+def test_wrong_token_is_one_line_naming_the_variable(tmp_path, hubspot):
+    with pytest.raises(Exception) as failure:
+        sync(tmp_path, hubspot.start(), token="pat-wrong")
+    error = failure.value
+    while error.__cause__ is not None or error.__context__ is not None:
+        if isinstance(error, HubSpotError):
+            break
+        error = error.__cause__ or error.__context__
+    assert isinstance(error, HubSpotError)
+    assert str(error).startswith("HubSpot refused the token (HTTP 401): set HUBSPOT_ACCESS_TOKEN")
+    assert "pat-wrong" not in str(failure.value)
+
+
+def test_token_never_reaches_logs_or_the_database(tmp_path, hubspot, caplog):
+    add_contacts(hubspot, 5)
+    hubspot.fail(429, times=1, path_contains="search", retry_after="1")
+    with caplog.at_level(logging.DEBUG):
+        sync(tmp_path, hubspot.start())
+    assert TOKEN not in caplog.text
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_deals_carry_associations_and_pipeline_stages(tmp_path, hubspot):
+    hubspot.add("companies", "501", T0, name="Acme")
+    hubspot.add("contacts", "1", T0, email="a@acme.io", associatedcompanyid="501")
+    hubspot.add("deals", "9", T0, amount="500", dealstage="closedwon", pipeline="default",
+                closedate="2025-01-20T10:00:00Z")
+    hubspot.link("9", contact_id="1", company_id="501")
+    sync(tmp_path, hubspot.start())
+    assert rows(tmp_path, "SELECT primary_contact_id, primary_company_id FROM raw_hubspot.deals") == [("1", "501")]
+    assert rows(tmp_path, "SELECT stage_id FROM raw_hubspot.deal_pipelines WHERE is_closed AND probability = 1"
+                ) == [("closedwon",)]
+
+
+# --- the marts from HubSpot equal the marts from the same data as generic exports -----------------------------
+
+CONTACTS = [  # id, created, company, source, campaign
+    ("1", "2025-01-05T10:00:00Z", "501", "PAID_SEARCH", "g1"),
+    ("2", "2025-01-20T10:00:00Z", "502", "PAID_SEARCH", "g1"),
+    ("3", "2025-02-10T10:00:00Z", "503", "ORGANIC_SEARCH", ""),
+]
+DEALS = [  # id, company, contact, created, stage, closed, amount
+    ("11", "501", "1", "2025-01-06T10:00:00Z", "closedwon", "2025-02-01T10:00:00Z", "1200"),
+    ("12", "502", "2", "2025-01-25T10:00:00Z", "closedlost", "2025-02-20T10:00:00Z", "900"),
+    ("13", "503", "3", "2025-02-12T10:00:00Z", "closedwon", "2025-02-25T10:00:00Z", "600"),
+    ("14", "501", "1", "2025-02-10T10:00:00Z", "closedwon", "2025-03-10T10:00:00Z", "400"),
+]
+
+
+def marts(project: Project) -> dict[str, list]:
+    return {mart: project.query(f"SELECT * FROM marts.{mart} ORDER BY ALL")
+            for mart in ("cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics",
+                         "cac_by_segment")}
+
+
+def test_marts_from_hubspot_equal_marts_from_the_same_exports(tmp_path, hubspot):
+    for contact_id, created, company, source, campaign in CONTACTS:
+        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        hubspot.add("contacts", contact_id, moment, associatedcompanyid=company, hs_analytics_source=source,
+                    hs_analytics_source_data_2=campaign)
+    for company in ("501", "502", "503"):
+        hubspot.add("companies", company, T0, name=f"Company {company}")
+    for deal_id, company, contact, created, stage, closed, amount in DEALS:
+        hubspot.add("deals", deal_id, datetime.fromisoformat(closed.replace("Z", "+00:00")),
+                    created_at=datetime.fromisoformat(created.replace("Z", "+00:00")), amount=amount,
+                    dealstage=stage, pipeline="default", closedate=closed)
+        hubspot.link(deal_id, contact_id=contact, company_id=company)
+    crm = Project(tmp_path / "crm", HUBSPOT_ACCESS_TOKEN=TOKEN, HUBSPOT_BASE_URL=hubspot.start())
+    crm.write("ad_spend.csv", "date,platform,campaign_id,spend,currency\n2025-01-15,google_ads,g1,300,EUR")
+    result = crm.run()
+    assert failed_checks(result) == {}
+
+    exports = Project(tmp_path / "exports")
+    exports.write("ad_spend.csv", "date,platform,campaign_id,spend,currency\n2025-01-15,google_ads,g1,300,EUR")
+    exports.write("contacts.csv", "contact_id,created_at,company_id,original_channel,original_campaign_id\n" + "\n".join(
+        f"{c},{created},{company},{source.lower()},{campaign}" for c, created, company, source, campaign in CONTACTS))
+    exports.write("companies.csv", "company_id,name\n501,Company 501\n502,Company 502\n503,Company 503")
+    exports.write("deals.csv", "deal_id,company_id,contact_id,created_at,status,closed_at,amount,currency\n" +
+                  "\n".join(f"{d},{company},{contact},{created},{'won' if stage == 'closedwon' else 'lost'},"
+                            f"{closed},{amount},EUR" for d, company, contact, created, stage, closed, amount in DEALS))
+    exports.run()
+    assert crm.query("SELECT DISTINCT source_system FROM staging.deals") == [("hubspot",)]
+    assert marts(crm) == marts(exports)
+    assert crm.one("SELECT new_customers, cac FROM marts.cac WHERE period_grain = 'month' "
+                   "AND period_start = '2025-02-01'") == (2, 0.0)
