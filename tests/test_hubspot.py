@@ -159,8 +159,9 @@ def test_marts_from_hubspot_equal_marts_from_the_same_exports(tmp_path, hubspot)
 
     exports = Project(tmp_path / "exports")
     exports.write("ad_spend.csv", "date,platform,campaign_id,spend,currency\n2025-01-15,google_ads,g1,300,EUR")
-    exports.write("contacts.csv", "contact_id,created_at,company_id,original_channel,original_campaign_id\n" + "\n".join(
-        f"{c},{created},{company},{source.lower()},{campaign}" for c, created, company, source, campaign in CONTACTS))
+    exports.write("contacts.csv", "contact_id,created_at,company_id,original_channel,original_campaign_id\n"
+                  + "\n".join(f"{c},{created},{company},{source.lower()},{campaign}"
+                               for c, created, company, source, campaign in CONTACTS))
     exports.write("companies.csv", "company_id,name\n501,Company 501\n502,Company 502\n503,Company 503")
     exports.write("deals.csv", "deal_id,company_id,contact_id,created_at,status,closed_at,amount,currency\n" +
                   "\n".join(f"{d},{company},{contact},{created},{'won' if stage == 'closedwon' else 'lost'},"

@@ -126,7 +126,8 @@ class FakeHubSpot:
                 failure.times -= 1
                 headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
                 if failure.status == 429:
-                    headers.update({"X-HubSpot-RateLimit-Secondly": "10", "X-HubSpot-RateLimit-Secondly-Remaining": "0"})
+                    headers.update({"X-HubSpot-RateLimit-Secondly": "10",
+                                    "X-HubSpot-RateLimit-Secondly-Remaining": "0"})
                     return 429, {"status": "error", "message": "You have reached your secondly limit.",
                                  "errorType": "RATE_LIMIT", "policyName": "SECONDLY"}, headers
                 return failure.status, {"status": "error", "message": "internal error"}, headers
