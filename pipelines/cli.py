@@ -34,9 +34,17 @@ def _instance():
     return DagsterInstance.get()
 
 
-def _select(defs, patterns: list[str] | None):
+def _existing_tables(settings: Settings) -> set[tuple[str, str]]:
+    if not settings.duckdb_path.exists():
+        return set()
+    with closing(duckdb.connect(str(settings.duckdb_path), read_only=True)) as con:
+        return set(con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall())
+
+
+def _select(defs, patterns: list[str] | None, settings: Settings):
     """Asset keys matching the patterns (a group such as `raw_exports` or `marts`, or a key such as `marts/cac`,
-    wildcards allowed) plus everything downstream of them; every asset when no pattern is given."""
+    wildcards allowed) plus everything downstream of them, plus any upstream table never built yet (a first
+    run of one source must still be able to build the marts); every asset when no pattern is given."""
     from dagster import AssetSelection
 
     graph = defs.resolve_asset_graph()
@@ -50,21 +58,25 @@ def _select(defs, patterns: list[str] | None):
     if not matched:
         sys.exit(f"payback: --select {','.join(patterns)} matches no asset; try a group "
                  "(raw_exports, staging, intermediate, marts) or a key such as marts/cac")
-    return list(AssetSelection.assets(*matched).downstream().resolve(graph))
+    selected = AssetSelection.assets(*matched).downstream().resolve(graph)
+    existing = _existing_tables(settings)
+    missing = {key for key in AssetSelection.assets(*selected).upstream().resolve(graph)
+               if tuple(key.path) not in existing}
+    return list(selected | missing)
 
 
 def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
     """Materialize the selected assets through the Dagster instance; print failed checks. True when clean."""
     from pipelines.definitions import REFRESH_JOB, build_definitions
 
-    logging.getLogger("payback.progress").setLevel(logging.INFO)
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("  %(message)s"))
-    logging.getLogger("payback.progress").addHandler(handler)
-    logging.getLogger("payback.progress").propagate = False
+    progress = logging.getLogger("payback.progress")
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    progress.handlers = [logging.StreamHandler(sys.stdout)]  # sys.stdout as it is now (tests capture it)
+    progress.handlers[0].setFormatter(logging.Formatter("  %(message)s"))
 
     defs = build_definitions(settings)
-    selection = _select(defs, patterns)
+    selection = _select(defs, patterns, settings)
     job = defs.resolve_job_def(REFRESH_JOB)
     result = job.execute_in_process(instance=_instance(), asset_selection=selection, raise_on_error=False,
                                     run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
@@ -162,6 +174,41 @@ def print_summary(settings: Settings) -> None:
     print("Definitions: docs/metrics.md · all periods: payback query \"select * from marts.unit_economics\"")
 
 
+# Every source Payback knows: its raw schema and what configures it.
+KNOWN_SOURCES = {
+    "exports": ("raw_exports", "PAYBACK_EXPORTS_DIR (always on)"),
+    "hubspot": ("raw_hubspot", "HUBSPOT_ACCESS_TOKEN"),
+    "pipedrive": ("raw_pipedrive", "PIPEDRIVE_API_TOKEN (connector not built yet)"),
+    "salesforce": ("raw_salesforce", "SALESFORCE_INSTANCE_URL and a token (connector not built yet)"),
+}
+
+
+def print_sources(settings: Settings) -> None:
+    """Each source: configured or not, its last successful sync and the rows of each raw table."""
+    from pipelines.warehouse import connect
+
+    rows = []
+    con = connect(settings, read_only=True) if settings.duckdb_path.exists() else None
+    try:
+        for name, (dataset, variable) in KNOWN_SOURCES.items():
+            last_sync, counts = None, []
+            tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = ? "
+                                 "AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' ORDER BY 1",
+                                 [dataset]).fetchall() if con else []
+            if tables and con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? "
+                                      "AND table_name = '_dlt_loads'", [dataset]).fetchall()[0][0]:
+                last_sync = con.execute(f"SELECT max(inserted_at) FROM {dataset}._dlt_loads WHERE status = 0"
+                                        ).fetchall()[0][0]
+            for (table,) in tables:
+                counts.append(f"{table} {con.execute(f'SELECT count(*) FROM {dataset}.{table}').fetchall()[0][0]:,}")
+            configured = "yes" if name in settings.sources else f"no — set {variable}"
+            rows.append((name, configured, last_sync, ", ".join(counts) or None))
+    finally:
+        if con:
+            con.close()
+    print_table(["source", "configured", "last sync (UTC)", "rows"], rows)
+
+
 READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA", "EXPORT"}
 
 
@@ -205,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                      help="a group (raw_exports, staging, marts, …) or asset key (marts/cac, marts/*); "
                           "repeat or comma-separate; what depends on it is rebuilt too")
     commands.add_parser("summary", help="headline numbers of the last complete months and quarters")
+    commands.add_parser("sources", help="each source: configured or not, last sync, row counts")
     query = commands.add_parser("query", help="run a read-only SQL query on the database")
     query.add_argument("sql")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -221,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings()
     if args.command == "query":
         return run_query(settings, args.sql, args.format)
+    if args.command == "sources":
+        print_sources(settings)
+        return 0
     if args.command == "summary":
         if not settings.duckdb_path.exists():
             print(f"payback: no database at {settings.duckdb_path}: run `payback run` first", file=sys.stderr)

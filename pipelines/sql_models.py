@@ -31,6 +31,7 @@ class SqlModel:
     name: str
     sql: str
     path: Path | None = None  # None for the generated canonical unions
+    union_of: tuple[str, ...] = ()  # for a canonical union: the per-source staging tables it unites
 
     @classmethod
     def from_file(cls, schema: str, name: str, path: Path) -> SqlModel:
@@ -84,12 +85,25 @@ class SqlModel:
                 columns[current] += " " + line.strip()
         return columns
 
+    def _runnable_sql(self, con: duckdb.DuckDBPyConnection) -> str:
+        """A canonical union unites the source tables that exist: syncing one source before the others have
+        ever been built still gives a complete picture of what is loaded."""
+        if not self.union_of:
+            return self.sql
+        existing = {name for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'").fetchall()}
+        present = [table for table in self.union_of if table in existing]
+        if not present:
+            raise ValueError(f"staging.{self.name}: none of {', '.join(self.union_of)} is built yet")
+        return "\nunion all by name\n".join(f"select * from staging.{table}" for table in present)
+
     def materialize(self, con: duckdb.DuckDBPyConnection) -> int:
         """Rebuild the table in one transaction, with its definition as table and column comments."""
+        sql = self._runnable_sql(con)
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
-            con.execute(f"CREATE OR REPLACE TABLE {self.schema}.{self.name} AS\n{self.sql}")
+            con.execute(f"CREATE OR REPLACE TABLE {self.schema}.{self.name} AS\n{sql}")
             con.execute(f"COMMENT ON TABLE {self.schema}.{self.name} IS {_literal(self.description)}")
             for column, meaning in self.column_descriptions.items():
                 con.execute(f'COMMENT ON COLUMN {self.schema}.{self.name}."{column}" IS {_literal(meaning)}')
@@ -108,8 +122,9 @@ def canonical_union(model: str, sources: list[str]) -> SqlModel:
     """`staging.<model>`: the rows of every configured source's `staging.<source>_<model>`, matched by name."""
     header = (f"-- staging.{model}: the canonical {model} of every configured source ({', '.join(sources)}); "
               "source_system tells them apart.\n")
-    body = "\nunion all by name\n".join(f"select * from staging.{source}_{model}" for source in sources)
-    return SqlModel("staging", model, header + body + "\n")
+    tables = tuple(f"{source}_{model}" for source in sources)
+    body = "\nunion all by name\n".join(f"select * from staging.{table}" for table in tables)
+    return SqlModel("staging", model, header + body + "\n", union_of=tables)
 
 
 def discover_models(sources: tuple[str, ...] = ("exports",), transforms_dir: Path = TRANSFORMS_DIR) -> list[SqlModel]:

@@ -171,3 +171,27 @@ def test_marts_from_hubspot_equal_marts_from_the_same_exports(tmp_path, hubspot)
     assert marts(crm) == marts(exports)
     assert crm.one("SELECT new_customers, cac FROM marts.cac WHERE period_grain = 'month' "
                    "AND period_start = '2025-02-01'") == (2, 0.0)
+
+
+def test_cli_run_select_hubspot_syncs_it_and_sources_reports_it(tmp_path, hubspot, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    add_contacts(hubspot, 3)
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
+    monkeypatch.setenv("HUBSPOT_BASE_URL", hubspot.start())
+    monkeypatch.setenv("PAYBACK_DUCKDB_PATH", str(tmp_path / "p.duckdb"))
+    monkeypatch.setenv("PAYBACK_EXPORTS_DIR", str(tmp_path / "exports"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    assert main(["run"]) == 0  # the first run builds every table
+    capsys.readouterr()
+    hubspot.add("contacts", "4", T0 + timedelta(days=1), email="new@example.com")
+    assert main(["run", "--select", "hubspot"]) == 0
+    out = capsys.readouterr().out
+    # The lookback (60 minutes before the last change seen) asks again for the three first contacts too.
+    assert "raw_hubspot.contacts: 4 rows loaded, 4 in table" in out and "raw_exports" not in out
+    assert "marts.cac" in out  # what depends on HubSpot is rebuilt
+    assert TOKEN not in out
+    assert main(["sources"]) == 0
+    table = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert "contacts 4" in table["hubspot"] and table["hubspot"].split()[1] == "yes"
+    assert "no — set PIPEDRIVE_API_TOKEN" in table["pipedrive"]
