@@ -1,0 +1,91 @@
+"""What every fake API server shares: a thread on 127.0.0.1, a request log, injected failures (429 with
+Retry-After, 5xx), a crash switch. Each API's server adds its routes, auth and error bodies."""
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Failure:
+    status: int
+    times: int
+    path_contains: str = ""
+    retry_after: str | None = None
+
+
+@dataclass
+class FakeApi:
+    requests: list = field(default_factory=list)  # (method, path, query params, JSON body)
+    failures: list = field(default_factory=list)
+    down_after: int | None = None  # answer 503 to every request after this many (a crash mid-sync)
+
+    def fail(self, status: int, times: int = 1, path_contains: str = "", retry_after: str | None = None) -> None:
+        self.failures.append(Failure(status, times, path_contains, retry_after))
+
+    # --- to be provided by each API ------------------------------------------------------------------------
+    def authorized(self, headers, params) -> bool:
+        raise NotImplementedError
+
+    def unauthorized(self) -> dict:
+        raise NotImplementedError
+
+    def error_body(self, status: int) -> dict:
+        raise NotImplementedError
+
+    def route(self, method: str, path: str, params: dict, body) -> tuple[int, dict]:
+        raise NotImplementedError
+
+    # --- serving -------------------------------------------------------------------------------------------
+    def start(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_GET(self):
+                fake._handle(self, "GET")
+
+            def do_POST(self):
+                fake._handle(self, "POST")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        if getattr(self, "_server", None):
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        url = urlparse(handler.path)
+        params = {k: v[0] for k, v in parse_qs(url.query).items()}
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = json.loads(handler.rfile.read(length)) if length else None
+        self.requests.append((method, url.path, params, body))
+        status, payload, headers = self._answer(handler.headers, method, url.path, params, body)
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _answer(self, headers, method, path, params, body):
+        if not self.authorized(headers, params):
+            return 401, self.unauthorized(), {}
+        if self.down_after is not None and len(self.requests) > self.down_after:
+            return 503, self.error_body(503), {}
+        for failure in self.failures:
+            if failure.times > 0 and failure.path_contains in path:
+                failure.times -= 1
+                extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
+                return failure.status, self.error_body(failure.status), extra
+        status, payload = self.route(method, path, params, body)
+        return status, payload, {}
