@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.sources.hubspot import hubspot_source
-from pipelines.sources.hubspot.helpers import HubSpotError
+from pipelines.sources.rest import SourceError
 from tests.conftest import Project, failed_checks
 from tests.servers.hubspot import FakeHubSpot
 
@@ -88,10 +88,10 @@ def test_wrong_token_is_one_line_naming_the_variable(tmp_path, hubspot):
         sync(tmp_path, hubspot.start(), token="pat-wrong")
     error = failure.value
     while error.__cause__ is not None or error.__context__ is not None:
-        if isinstance(error, HubSpotError):
+        if isinstance(error, SourceError):
             break
         error = error.__cause__ or error.__context__
-    assert isinstance(error, HubSpotError)
+    assert isinstance(error, SourceError)
     assert str(error).startswith("HubSpot refused the token (HTTP 401): set HUBSPOT_ACCESS_TOKEN")
     assert "pat-wrong" not in str(failure.value)
 

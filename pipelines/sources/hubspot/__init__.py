@@ -14,7 +14,7 @@ from requests import HTTPError
 
 from pipelines.sources.hubspot.helpers import (
     associations,
-    explain,
+    explain_error,
     flatten,
     list_archived,
     make_client,
@@ -66,7 +66,7 @@ def _object_resource(client, object_type: str, properties: list[str], lookback: 
                     _add_associations(client, rows)
                 yield rows
         except HTTPError as error:
-            raise explain(error) from None
+            raise explain_error(error) from None
 
     return objects
 
@@ -103,7 +103,7 @@ def hubspot_source(access_token: str = dlt.secrets.value, base_url: str = DEFAUL
         try:
             response = client.get("/crm/v3/pipelines/deals")
         except HTTPError as error:
-            raise explain(error) from None
+            raise explain_error(error) from None
         yield [{"pipeline_id": pipeline["id"], "pipeline_label": pipeline.get("label"), "stage_id": stage["id"],
                 "stage_label": stage.get("label"),
                 "is_closed": str(stage.get("metadata", {}).get("isClosed", "false")).lower() == "true",

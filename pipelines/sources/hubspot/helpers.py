@@ -6,7 +6,6 @@ Everything here goes through dlt's REST client and its retrying session, never h
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
@@ -19,31 +18,17 @@ from pipelines.sources.hubspot.settings import (
     SEARCH_PAGE_SIZE,
     TOKEN_VARIABLE,
 )
-
-
-class HubSpotError(RuntimeError):
-    """A HubSpot failure worth one clear line (never with the token in it)."""
+from pipelines.sources.rest import SourceError, explain, retrying_client
 
 
 def make_client(access_token: str, base_url: str, max_attempts: int, backoff_factor: float,
                 max_retry_delay: float) -> RESTClient:
-    """A REST client whose session retries 429 and 5xx with exponential backoff, waiting what Retry-After says,
-    within `max_attempts` tries and `max_retry_delay` seconds per wait."""
-    session = Client(raise_for_status=False, request_max_attempts=max_attempts, request_backoff_factor=backoff_factor,
-                     request_max_retry_delay=max_retry_delay, respect_retry_after_header=True).session
-    return RESTClient(base_url=base_url.rstrip("/"), auth=BearerTokenAuth(access_token), session=session)
+    return retrying_client(base_url, BearerTokenAuth(access_token), max_attempts, backoff_factor, max_retry_delay)
 
 
-def explain(error: HTTPError) -> HubSpotError:
-    """Turn an HTTP error into one line that says what to fix."""
-    status = error.response.status_code if error.response is not None else None
-    if status in (401, 403):
-        return HubSpotError(
-            f"HubSpot refused the token (HTTP {status}): set {TOKEN_VARIABLE} to a private app access token "
-            f"with the scopes {', '.join(REQUIRED_SCOPES)}")
-    path = error.request.path_url.split("?")[0] if error.request is not None else "?"
-    return HubSpotError(f"HubSpot request {path} failed with HTTP {status} after retries; what was loaded is kept, "
-                        "run the sync again")
+def explain_error(error: HTTPError) -> SourceError:
+    return explain(error, "HubSpot", TOKEN_VARIABLE,
+                   f"a private app access token with the scopes {', '.join(REQUIRED_SCOPES)}")
 
 
 def to_millis(value: datetime) -> int:
@@ -93,7 +78,7 @@ def search_modified(client: RESTClient, object_type: str, properties: list[str],
         if total <= seen:
             return
         if last_ms <= start_ms:
-            raise HubSpotError(f"more than {result_cap} {object_type} were modified at the same instant")
+            raise SourceError(f"more than {result_cap} {object_type} were modified at the same instant")
         start_ms = last_ms
 
 
