@@ -178,7 +178,7 @@ def print_summary(settings: Settings) -> None:
 KNOWN_SOURCES = {
     "exports": ("raw_exports", "PAYBACK_EXPORTS_DIR (always on)"),
     "hubspot": ("raw_hubspot", "HUBSPOT_ACCESS_TOKEN"),
-    "pipedrive": ("raw_pipedrive", "PIPEDRIVE_API_TOKEN (connector not built yet)"),
+    "pipedrive": ("raw_pipedrive", "PIPEDRIVE_API_TOKEN and PIPEDRIVE_COMPANY_DOMAIN"),
     "salesforce": ("raw_salesforce", "SALESFORCE_INSTANCE_URL and a token (connector not built yet)"),
 }
 

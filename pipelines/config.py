@@ -51,12 +51,18 @@ class Settings:
     hubspot_extra_properties: tuple[str, ...] = ()
     hubspot_lookback_minutes: float = 60.0
     hubspot_schedule_cron: str = "0 5 * * *"
+    # Pipedrive: configured when an API token is set (and the company domain or a base URL).
+    pipedrive_api_token: str | None = field(default=None, repr=False)
+    pipedrive_base_url: str | None = None
+    pipedrive_lookback_minutes: float = 60.0
+    pipedrive_schedule_cron: str = "0 5 * * *"
     schedule_cron: str = "0 6 * * *"
 
     @property
     def sources(self) -> tuple[str, ...]:
         """The configured sources: the export folder always, each CRM when its credentials are set."""
-        return ("exports",) + (("hubspot",) if self.hubspot_access_token else ())
+        return (("exports",) + (("hubspot",) if self.hubspot_access_token else ())
+                + (("pipedrive",) if self.pipedrive_api_token else ()))
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -73,6 +79,13 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"REPORTING_TIMEZONE={timezone!r} is not an IANA time zone (e.g. Europe/Paris)") from None
         allocation = env.get("OVERHEAD_ALLOCATION", "").strip() or "proportional"
+        pipedrive_token = env.get("PIPEDRIVE_API_TOKEN", "").strip() or None
+        domain = env.get("PIPEDRIVE_COMPANY_DOMAIN", "").strip()
+        pipedrive_url = env.get("PIPEDRIVE_BASE_URL", "").strip() or (f"https://{domain}.pipedrive.com" if domain
+                                                                       else None)
+        if pipedrive_token and not pipedrive_url:
+            raise ConfigError("PIPEDRIVE_COMPANY_DOMAIN is required with PIPEDRIVE_API_TOKEN "
+                              "(the <company> of https://<company>.pipedrive.com), or set PIPEDRIVE_BASE_URL")
         if allocation not in ("proportional", "unallocated"):
             raise ConfigError(f"OVERHEAD_ALLOCATION={allocation!r} must be 'proportional' or 'unallocated'")
         return cls(
@@ -92,6 +105,10 @@ class Settings:
                                            if p.strip()),
             hubspot_lookback_minutes=_number(env, "HUBSPOT_LOOKBACK_MINUTES", "60", low=0),
             hubspot_schedule_cron=env.get("HUBSPOT_SCHEDULE_CRON", "").strip() or "0 5 * * *",
+            pipedrive_api_token=pipedrive_token,
+            pipedrive_base_url=pipedrive_url,
+            pipedrive_lookback_minutes=_number(env, "PIPEDRIVE_LOOKBACK_MINUTES", "60", low=0),
+            pipedrive_schedule_cron=env.get("PIPEDRIVE_SCHEDULE_CRON", "").strip() or "0 5 * * *",
             schedule_cron=env.get("PAYBACK_SCHEDULE_CRON", "").strip() or "0 6 * * *",
         )
 

@@ -53,7 +53,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     jobs, schedules = [refresh], [ScheduleDefinition(name="daily_refresh", job=refresh,
                                                      cron_schedule=settings.schedule_cron,
                                                      default_status=DefaultScheduleStatus.RUNNING)]
-    for source, cron in (("hubspot", settings.hubspot_schedule_cron),):
+    for source, cron in (("hubspot", settings.hubspot_schedule_cron),
+                         ("pipedrive", settings.pipedrive_schedule_cron)):
         if source in settings.sources:
             job = define_asset_job(f"sync_{source}", selection=AssetSelection.groups(f"raw_{source}").downstream(),
                                    description=f"Sync {source} and rebuild what depends on it.")

@@ -14,11 +14,13 @@ from pipelines.exports.source import DUCKDB_MEMORY_LIMIT, ensure_raw_tables, exp
 from pipelines.progress import report
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sources.hubspot.settings import DATASET as HUBSPOT_DATASET
+from pipelines.sources.pipedrive import pipedrive_source
+from pipelines.sources.pipedrive.settings import DATASET as PIPEDRIVE_DATASET
 from pipelines.warehouse import connect
 
 DUCKDB_POOL = "duckdb_writer"  # DuckDB has one writer: every asset that writes shares this pool (limit 1)
 DUCKDB_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "bool": "BOOLEAN", "double": "DOUBLE",
-                "bigint": "BIGINT", "date": "DATE"}
+                "bigint": "BIGINT", "date": "DATE", "json": "JSON"}
 
 
 def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
@@ -99,5 +101,10 @@ def build_all_raw_assets(settings: Settings) -> list[AssetsDefinition]:
                                 lookback_minutes=settings.hubspot_lookback_minutes)
         # API records arrive as dicts: parquet files, never INSERT VALUES, for the load.
         assets.append(build_raw_assets(settings, "hubspot", HUBSPOT_DATASET, source,
+                                       loader_file_format="parquet"))
+    if settings.pipedrive_api_token:
+        source = pipedrive_source(api_token=settings.pipedrive_api_token, base_url=settings.pipedrive_base_url,
+                                  lookback_minutes=settings.pipedrive_lookback_minutes)
+        assets.append(build_raw_assets(settings, "pipedrive", PIPEDRIVE_DATASET, source,
                                        loader_file_format="parquet"))
     return assets

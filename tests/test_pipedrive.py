@@ -1,0 +1,132 @@
+"""Pipedrive against a local server that speaks its documented API v2 (tests/servers/pipedrive.py): cursor
+paging, `updated_since`, 429 with Retry-After, 5xx, deleted deals, a crash mid-sync."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import dlt
+import duckdb
+import pytest
+
+from pipelines.sources.pipedrive import pipedrive_source
+from pipelines.sources.rest import SourceError
+from tests.conftest import Project, failed_checks
+from tests.servers.pipedrive import FakePipedrive
+
+TOKEN = "0123456789abcdef-pipedrive-secret"
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def pipedrive():
+    fake = FakePipedrive(token=TOKEN)
+    yield fake
+    fake.stop()
+
+
+def add_deals(fake: FakePipedrive, count: int) -> None:
+    for n in range(1, count + 1):
+        fake.add("deals", n, T0 + timedelta(minutes=n), title=f"Deal {n}", value=100.0 * n, currency="EUR",
+                 status="open", person_id=None, org_id=n)
+
+
+def sync(tmp_path, base_url, **options):
+    pipeline = dlt.pipeline("pipedrive_test", destination=dlt.destinations.duckdb(str(tmp_path / "p.duckdb")),
+                            dataset_name="raw_pipedrive", pipelines_dir=str(tmp_path / "dlt"))
+    source = pipedrive_source(api_token=options.pop("token", TOKEN), base_url=base_url, backoff_factor=0.01,
+                              **options)
+    return pipeline.run(source, loader_file_format="parquet")
+
+
+def rows(tmp_path, sql):
+    with duckdb.connect(str(tmp_path / "p.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_deal_loaded_once_across_pages_429_and_500(tmp_path, pipedrive):
+    add_deals(pipedrive, 1200)  # three pages of 500
+    pipedrive.fail(429, times=1, path_contains="deals", retry_after="1")
+    pipedrive.fail(500, times=1, path_contains="deals")
+    sync(tmp_path, pipedrive.start())
+    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_pipedrive.deals") == [(1200, 1200)]
+    assert [p.get("cursor") is None for p in pipedrive.listed("deals") if p.get("status") != "deleted"].count(
+        False) == 2  # pages two and three were asked with the cursor
+
+
+def test_second_sync_asks_only_for_changes_and_marks_deleted_deals(tmp_path, pipedrive):
+    add_deals(pipedrive, 20)
+    base_url = pipedrive.start()
+    sync(tmp_path, base_url, lookback_minutes=10)
+    before = len(pipedrive.requests)
+    pipedrive.add("deals", 5, T0 + timedelta(days=1), title="Deal 5", value=999.0, currency="USD", status="won",
+                  won_time="2025-01-07T10:00:00Z", org_id=5)
+    pipedrive.add("deals", 6, T0 + timedelta(days=1), deleted=True, title="Deal 6", value=1.0, currency="EUR",
+                  status="open", org_id=6)
+    sync(tmp_path, base_url, lookback_minutes=10)
+    asked = [params for _, path, params, _ in pipedrive.requests[before:] if path == "/api/v2/deals"]
+    # The last deal changed at T0 + 20 min; a lookback of 10 minutes asks from T0 + 10 min.
+    assert {p["updated_since"] for p in asked} == {"2025-01-06T09:10:00Z"}
+    assert rows(tmp_path, "SELECT status, value, currency FROM raw_pipedrive.deals WHERE id = 5") == [
+        ("won", 999.0, "USD")]
+    assert rows(tmp_path, "SELECT is_deleted FROM raw_pipedrive.deals WHERE id = 6") == [(True,)]
+    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_pipedrive.deals") == [(20, 20)]
+
+
+def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, pipedrive):
+    add_deals(pipedrive, 1200)
+    base_url = pipedrive.start()
+    pipedrive.down_after = 2
+    with pytest.raises(Exception) as failure:
+        sync(tmp_path, base_url, max_attempts=2)
+    assert "HTTP 503" in str(failure.value) and TOKEN not in str(failure.value)
+    pipedrive.down_after = None
+    sync(tmp_path, base_url)
+    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_pipedrive.deals") == [(1200, 1200)]
+
+
+def test_wrong_token_is_one_line_naming_the_variable_and_no_token_leaks(tmp_path, pipedrive, caplog):
+    base_url = pipedrive.start()
+    with pytest.raises(Exception) as failure:
+        sync(tmp_path, base_url, token="wrong-token")
+    chain, error = [], failure.value
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    assert any(isinstance(e, SourceError) and str(e).startswith(
+        "Pipedrive refused the token (HTTP 401): set PIPEDRIVE_API_TOKEN") for e in chain)
+    add_deals(pipedrive, 3)
+    with caplog.at_level(logging.DEBUG):
+        sync(tmp_path, base_url)
+    assert TOKEN not in caplog.text
+    assert all(TOKEN.encode() not in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_marts_from_pipedrive_equal_marts_from_the_same_exports(tmp_path, pipedrive):
+    pipedrive.add("organizations", 501, T0, name="Acme")
+    pipedrive.add("organizations", 502, T0, name="Beta")
+    pipedrive.add("persons", 1, T0, added=datetime(2025, 1, 5, 10, tzinfo=UTC), name="Ana", org_id=501,
+                  emails=[{"value": "ana@acme.io", "primary": True}])
+    pipedrive.add("persons", 2, T0, added=datetime(2025, 1, 20, 10, tzinfo=UTC), name="Bo", org_id=502,
+                  emails=[])
+    pipedrive.add("deals", 11, T0, added=datetime(2025, 1, 6, 10, tzinfo=UTC), status="won", value=1200.0,
+                  currency="USD", person_id=1, org_id=501, won_time="2025-02-01T10:00:00Z")
+    pipedrive.add("deals", 12, T0, added=datetime(2025, 1, 25, 10, tzinfo=UTC), status="lost", value=900.0,
+                  currency="EUR", person_id=2, org_id=502, lost_time="2025-02-20T10:00:00Z")
+    fx = "date,base,quote,rate\n2025-01-01,EUR,USD,1.25"
+    crm = Project(tmp_path / "crm", PIPEDRIVE_API_TOKEN=TOKEN, PIPEDRIVE_BASE_URL=pipedrive.start())
+    crm.write("fx_rates.csv", fx)
+    assert failed_checks(crm.run()) == {}
+
+    exports = Project(tmp_path / "exports")
+    exports.write("fx_rates.csv", fx)
+    exports.write("companies.csv", "company_id,name\n501,Acme\n502,Beta")
+    exports.write("contacts.csv", "contact_id,created_at,company_id,email\n1,2025-01-05T10:00:00Z,501,ana@acme.io\n"
+                                  "2,2025-01-20T10:00:00Z,502,")
+    exports.write("deals.csv", "deal_id,company_id,contact_id,created_at,status,closed_at,amount,currency\n"
+                               "11,501,1,2025-01-06T10:00:00Z,won,2025-02-01T10:00:00Z,1200,USD\n"
+                               "12,502,2,2025-01-25T10:00:00Z,lost,2025-02-20T10:00:00Z,900,EUR")
+    exports.run()
+    for mart in ("cac", "conversion", "retention", "ltv", "unit_economics", "cac_by_segment"):
+        assert crm.query(f"SELECT * FROM marts.{mart} ORDER BY ALL") == exports.query(
+            f"SELECT * FROM marts.{mart} ORDER BY ALL"), mart
+    assert crm.one("SELECT amount_reporting FROM intermediate.deals WHERE deal_id = '11'") == (960.0,)

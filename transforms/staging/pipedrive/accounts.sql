@@ -1,0 +1,19 @@
+-- staging.pipedrive_accounts: (Pipedrive) one row per organization.
+with source as (
+    select * from raw_pipedrive.organizations
+),
+
+renamed as (
+    select
+        'pipedrive' as source_system,
+        cast(id as varchar) as account_id,
+        name as account_name,
+        cast(null as varchar) as country,
+        cast(null as varchar) as industry,
+        cast(null as bigint) as employees,
+        timezone('UTC', try_cast(add_time as timestamptz)) as created_at,
+        updated_at
+    from source
+)
+
+select * from renamed
