@@ -179,7 +179,7 @@ KNOWN_SOURCES = {
     "exports": ("raw_exports", "PAYBACK_EXPORTS_DIR (always on)"),
     "hubspot": ("raw_hubspot", "HUBSPOT_ACCESS_TOKEN"),
     "pipedrive": ("raw_pipedrive", "PIPEDRIVE_API_TOKEN and PIPEDRIVE_COMPANY_DOMAIN"),
-    "salesforce": ("raw_salesforce", "SALESFORCE_INSTANCE_URL and a token (connector not built yet)"),
+    "salesforce": ("raw_salesforce", "SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN (or client id/secret)"),
 }
 
 

@@ -56,13 +56,25 @@ class Settings:
     pipedrive_base_url: str | None = None
     pipedrive_lookback_minutes: float = 60.0
     pipedrive_schedule_cron: str = "0 5 * * *"
+    # Salesforce: configured with an instance URL and an access token, or a connected app's client id and secret
+    # (client-credentials flow; refresh-token flow when a refresh token is set).
+    salesforce_instance_url: str | None = None
+    salesforce_access_token: str | None = field(default=None, repr=False)
+    salesforce_client_id: str | None = field(default=None, repr=False)
+    salesforce_client_secret: str | None = field(default=None, repr=False)
+    salesforce_refresh_token: str | None = field(default=None, repr=False)
+    salesforce_token_url: str | None = None
+    salesforce_lookback_minutes: float = 60.0
+    salesforce_schedule_cron: str = "0 5 * * *"
     schedule_cron: str = "0 6 * * *"
 
     @property
     def sources(self) -> tuple[str, ...]:
         """The configured sources: the export folder always, each CRM when its credentials are set."""
+        salesforce = self.salesforce_instance_url and (
+            self.salesforce_access_token or (self.salesforce_client_id and self.salesforce_client_secret))
         return (("exports",) + (("hubspot",) if self.hubspot_access_token else ())
-                + (("pipedrive",) if self.pipedrive_api_token else ()))
+                + (("pipedrive",) if self.pipedrive_api_token else ()) + (("salesforce",) if salesforce else ()))
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -109,6 +121,14 @@ class Settings:
             pipedrive_base_url=pipedrive_url,
             pipedrive_lookback_minutes=_number(env, "PIPEDRIVE_LOOKBACK_MINUTES", "60", low=0),
             pipedrive_schedule_cron=env.get("PIPEDRIVE_SCHEDULE_CRON", "").strip() or "0 5 * * *",
+            salesforce_instance_url=env.get("SALESFORCE_INSTANCE_URL", "").strip() or None,
+            salesforce_access_token=env.get("SALESFORCE_ACCESS_TOKEN", "").strip() or None,
+            salesforce_client_id=env.get("SALESFORCE_CLIENT_ID", "").strip() or None,
+            salesforce_client_secret=env.get("SALESFORCE_CLIENT_SECRET", "").strip() or None,
+            salesforce_refresh_token=env.get("SALESFORCE_REFRESH_TOKEN", "").strip() or None,
+            salesforce_token_url=env.get("SALESFORCE_TOKEN_URL", "").strip() or None,
+            salesforce_lookback_minutes=_number(env, "SALESFORCE_LOOKBACK_MINUTES", "60", low=0),
+            salesforce_schedule_cron=env.get("SALESFORCE_SCHEDULE_CRON", "").strip() or "0 5 * * *",
             schedule_cron=env.get("PAYBACK_SCHEDULE_CRON", "").strip() or "0 6 * * *",
         )
 

@@ -54,7 +54,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                                                      cron_schedule=settings.schedule_cron,
                                                      default_status=DefaultScheduleStatus.RUNNING)]
     for source, cron in (("hubspot", settings.hubspot_schedule_cron),
-                         ("pipedrive", settings.pipedrive_schedule_cron)):
+                         ("pipedrive", settings.pipedrive_schedule_cron),
+                         ("salesforce", settings.salesforce_schedule_cron)):
         if source in settings.sources:
             job = define_asset_job(f"sync_{source}", selection=AssetSelection.groups(f"raw_{source}").downstream(),
                                    description=f"Sync {source} and rebuild what depends on it.")

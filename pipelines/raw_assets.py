@@ -6,6 +6,7 @@ import dlt
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec, MaterializeResult
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.common.normalizers.naming.snake_case import NamingConvention as SnakeCaseNaming
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.config import Settings
@@ -16,6 +17,8 @@ from pipelines.sources.hubspot import hubspot_source
 from pipelines.sources.hubspot.settings import DATASET as HUBSPOT_DATASET
 from pipelines.sources.pipedrive import pipedrive_source
 from pipelines.sources.pipedrive.settings import DATASET as PIPEDRIVE_DATASET
+from pipelines.sources.salesforce import salesforce_source
+from pipelines.sources.salesforce.settings import DATASET as SALESFORCE_DATASET
 from pipelines.warehouse import connect
 
 DUCKDB_POOL = "duckdb_writer"  # DuckDB has one writer: every asset that writes shares this pool (limit 1)
@@ -58,8 +61,9 @@ def _ensure_tables(con, dataset: str, source) -> None:
     """Create, from each resource's declared columns, the raw tables no sync has filled yet, so that staging
     always runs (an empty CRM is a valid CRM)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+    naming = SnakeCaseNaming()  # the names dlt gives columns (AccountId -> account_id)
     for resource in source.resources.values():
-        columns = {name: DUCKDB_TYPES.get(column.get("data_type"), "VARCHAR")
+        columns = {naming.normalize_identifier(name): DUCKDB_TYPES.get(column.get("data_type"), "VARCHAR")
                    for name, column in (resource.columns or {}).items()}
         if columns:
             declared = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
@@ -106,5 +110,13 @@ def build_all_raw_assets(settings: Settings) -> list[AssetsDefinition]:
         source = pipedrive_source(api_token=settings.pipedrive_api_token, base_url=settings.pipedrive_base_url,
                                   lookback_minutes=settings.pipedrive_lookback_minutes)
         assets.append(build_raw_assets(settings, "pipedrive", PIPEDRIVE_DATASET, source,
+                                       loader_file_format="parquet"))
+    if "salesforce" in settings.sources:
+        source = salesforce_source(
+            instance_url=settings.salesforce_instance_url, access_token=settings.salesforce_access_token,
+            client_id=settings.salesforce_client_id, client_secret=settings.salesforce_client_secret,
+            refresh_token=settings.salesforce_refresh_token, token_url=settings.salesforce_token_url,
+            lookback_minutes=settings.salesforce_lookback_minutes)
+        assets.append(build_raw_assets(settings, "salesforce", SALESFORCE_DATASET, source,
                                        loader_file_format="parquet"))
     return assets

@@ -195,4 +195,4 @@ def test_cli_run_select_hubspot_syncs_it_and_sources_reports_it(tmp_path, hubspo
     table = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
     assert "contacts 4" in table["hubspot"] and table["hubspot"].split()[1] == "yes"
     assert "no — set PIPEDRIVE_API_TOKEN" in table["pipedrive"]
-    assert "not built yet" in table["salesforce"]
+    assert "no — set SALESFORCE_INSTANCE_URL" in table["salesforce"]

@@ -20,6 +20,13 @@ def retrying_client(base_url: str, auth: AuthConfigBase, max_attempts: int, back
     return RESTClient(base_url=base_url.rstrip("/"), auth=auth, session=session)
 
 
+def checked(response):
+    """A response from `client.get`/`client.post` (which, unlike `paginate`, do not raise), raised on 4xx/5xx
+    once the session's retries are spent."""
+    response.raise_for_status()
+    return response
+
+
 def explain(error: HTTPError, service: str, variable: str, access: str) -> SourceError:
     """Turn an HTTP error into one line: on 401/403 the variable to fix, else what failed."""
     status = error.response.status_code if error.response is not None else None

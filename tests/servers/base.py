@@ -26,7 +26,7 @@ class FakeApi:
         self.failures.append(Failure(status, times, path_contains, retry_after))
 
     # --- to be provided by each API ------------------------------------------------------------------------
-    def authorized(self, headers, params) -> bool:
+    def authorized(self, headers, params, path) -> bool:
         raise NotImplementedError
 
     def unauthorized(self) -> dict:
@@ -65,7 +65,11 @@ class FakeApi:
         url = urlparse(handler.path)
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
         length = int(handler.headers.get("Content-Length") or 0)
-        body = json.loads(handler.rfile.read(length)) if length else None
+        raw = handler.rfile.read(length) if length else b""
+        if "form-urlencoded" in (handler.headers.get("Content-Type") or ""):
+            body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        else:
+            body = json.loads(raw) if raw else None
         self.requests.append((method, url.path, params, body))
         status, payload, headers = self._answer(handler.headers, method, url.path, params, body)
         data = json.dumps(payload).encode()
@@ -78,7 +82,7 @@ class FakeApi:
         handler.wfile.write(data)
 
     def _answer(self, headers, method, path, params, body):
-        if not self.authorized(headers, params):
+        if not self.authorized(headers, params, path):
             return 401, self.unauthorized(), {}
         if self.down_after is not None and len(self.requests) > self.down_after:
             return 503, self.error_body(503), {}

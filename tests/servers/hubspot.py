@@ -61,7 +61,7 @@ class FakeHubSpot(FakeApi):
                 if method == "POST" and path == f"/crm/v3/objects/{object_type}/search"]
 
     # --- the API ------------------------------------------------------------------------------------------
-    def authorized(self, headers, params) -> bool:
+    def authorized(self, headers, params, path) -> bool:
         return headers.get("Authorization") == f"Bearer {self.token}"
 
     def unauthorized(self) -> dict:

@@ -28,7 +28,7 @@ class FakePipedrive(FakeApi):
     def listed(self, entity: str) -> list[dict]:
         return [params for method, path, params, _ in self.requests if path == f"/api/v2/{entity}"]
 
-    def authorized(self, headers, params) -> bool:
+    def authorized(self, headers, params, path) -> bool:
         return headers.get("x-api-token") == self.token or params.get("api_token") == self.token
 
     def unauthorized(self) -> dict:

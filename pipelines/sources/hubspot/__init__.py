@@ -28,6 +28,7 @@ from pipelines.sources.hubspot.settings import (
     PROPERTIES,
     SEARCH_RESULT_CAP,
 )
+from pipelines.sources.rest import checked
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SINGULAR = {"contacts": "contact", "companies": "company"}
@@ -101,7 +102,7 @@ def hubspot_source(access_token: str = dlt.secrets.value, base_url: str = DEFAUL
     def deal_pipelines() -> Iterator[list[dict]]:
         """Deal stages with whether they close the deal and whether that is a win (probability 1)."""
         try:
-            response = client.get("/crm/v3/pipelines/deals")
+            response = checked(client.get("/crm/v3/pipelines/deals"))
         except HTTPError as error:
             raise explain_error(error) from None
         yield [{"pipeline_id": pipeline["id"], "pipeline_label": pipeline.get("label"), "stage_id": stage["id"],

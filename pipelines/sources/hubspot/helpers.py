@@ -18,7 +18,7 @@ from pipelines.sources.hubspot.settings import (
     SEARCH_PAGE_SIZE,
     TOKEN_VARIABLE,
 )
-from pipelines.sources.rest import SourceError, explain, retrying_client
+from pipelines.sources.rest import SourceError, checked, explain, retrying_client
 
 
 def make_client(access_token: str, base_url: str, max_attempts: int, backoff_factor: float,
@@ -95,8 +95,8 @@ def associations(client: RESTClient, from_type: str, to_type: str, ids: list[str
     found: dict[str, list[str]] = {}
     for start in range(0, len(ids), ASSOCIATION_BATCH):
         batch = ids[start:start + ASSOCIATION_BATCH]
-        response = client.post(f"/crm/v4/associations/{from_type}/{to_type}/batch/read",
-                               json={"inputs": [{"id": i} for i in batch]})
+        response = checked(client.post(f"/crm/v4/associations/{from_type}/{to_type}/batch/read",
+                                       json={"inputs": [{"id": i} for i in batch]}))
         for result in response.json().get("results", []):
             found[str(result["from"]["id"])] = [str(to["toObjectId"]) for to in result.get("to", [])]
     return found

@@ -1,0 +1,147 @@
+"""Salesforce against a local server that speaks its documented REST API (tests/servers/salesforce.py): SOQL
+paged by nextRecordsUrl, queryAll with IsDeleted, SystemModstamp incremental, OAuth, failures, a crash."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import dlt
+import duckdb
+import pytest
+
+from pipelines.sources.rest import SourceError
+from pipelines.sources.salesforce import salesforce_source
+from tests.conftest import Project, failed_checks
+from tests.servers.salesforce import FakeSalesforce
+
+TOKEN = "00DRO000001-salesforce-secret-session"
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def salesforce():
+    fake = FakeSalesforce(token=TOKEN, page_size=50)
+    yield fake
+    fake.stop()
+
+
+def add_accounts(fake: FakeSalesforce, count: int) -> None:
+    for n in range(1, count + 1):
+        fake.add("Account", f"001{n:06d}", T0 + timedelta(minutes=n), Name=f"Account {n}",
+                 CreatedDate="2025-01-02T10:00:00.000+0000")
+
+
+def sync(tmp_path, base_url, **options):
+    pipeline = dlt.pipeline("salesforce_test", destination=dlt.destinations.duckdb(str(tmp_path / "s.duckdb")),
+                            dataset_name="raw_salesforce", pipelines_dir=str(tmp_path / "dlt"))
+    if "access_token" not in options and "client_id" not in options:
+        options["access_token"] = TOKEN
+    source = salesforce_source(instance_url=base_url, backoff_factor=0.01, **options)
+    return pipeline.run(source, loader_file_format="parquet")
+
+
+def rows(tmp_path, sql):
+    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_record_once_across_next_records_url_pages_and_failures(tmp_path, salesforce):
+    add_accounts(salesforce, 130)  # three pages of 50
+    salesforce.fail(429, times=1, path_contains="queryAll", retry_after="1")
+    salesforce.fail(500, times=1, path_contains="/query/")
+    sync(tmp_path, salesforce.start())
+    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_salesforce.accounts") == [(130, 130)]
+    pages = [path for _, path, _, _ in salesforce.requests if "/query/01gFAKE" in path]
+    assert len(set(pages)) == 2
+
+
+def test_second_sync_asks_from_the_cursor_and_marks_deletions(tmp_path, salesforce):
+    add_accounts(salesforce, 10)
+    base_url = salesforce.start()
+    sync(tmp_path, base_url, lookback_minutes=5)
+    before = len(salesforce.requests)
+    salesforce.add("Account", "001000003", T0 + timedelta(days=1), Name="Renamed")
+    salesforce.add("Account", "001000004", T0 + timedelta(days=1), deleted=True, Name="Account 4")
+    sync(tmp_path, base_url, lookback_minutes=5)
+    asked = [params["q"] for _, _, params, _ in salesforce.requests[before:]
+             if "q" in params and "FROM Account " in params["q"]]
+    # The last change seen was at T0 + 10 min; a 5-minute lookback asks from T0 + 5 min.
+    assert asked == [asked[0]] and "WHERE SystemModstamp >= 2025-01-06T09:05:00Z" in asked[0]
+    assert rows(tmp_path, "SELECT name FROM raw_salesforce.accounts WHERE id = '001000003'") == [("Renamed",)]
+    assert rows(tmp_path, "SELECT is_deleted FROM raw_salesforce.accounts WHERE id = '001000004'") == [(True,)]
+    assert rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(10,)]
+
+
+def test_currency_iso_code_only_when_the_org_has_it(tmp_path, salesforce):
+    salesforce.multi_currency = False
+    salesforce.add("Opportunity", "006A", T0, Name="Deal", Amount=10.0, IsClosed=False, IsWon=False)
+    sync(tmp_path, salesforce.start())
+    assert all("CurrencyIsoCode" not in q for q in salesforce.queries() if "FROM Opportunity" in q)
+    assert rows(tmp_path, "SELECT currency_iso_code FROM raw_salesforce.opportunities") == [(None,)]
+
+
+def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, salesforce):
+    add_accounts(salesforce, 130)
+    base_url = salesforce.start()
+    salesforce.down_after = 3
+    with pytest.raises(Exception) as failure:
+        sync(tmp_path, base_url, max_attempts=2)
+    assert "HTTP 503" in str(failure.value) and TOKEN not in str(failure.value)
+    salesforce.down_after = None
+    sync(tmp_path, base_url)
+    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_salesforce.accounts") == [(130, 130)]
+
+
+def test_client_credentials_flow_gets_the_token_and_no_secret_leaks(tmp_path, salesforce, caplog):
+    add_accounts(salesforce, 3)
+    with caplog.at_level(logging.DEBUG):
+        sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret")
+    assert rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(3,)]
+    token_calls = [body for _, path, _, body in salesforce.requests if path == "/services/oauth2/token"]
+    assert token_calls == [{"client_id": "client-id", "client_secret": "client-secret",
+                            "grant_type": "client_credentials"}]
+    assert TOKEN not in caplog.text and "client-secret" not in caplog.text
+    assert all(TOKEN.encode() not in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_expired_session_is_one_line_naming_the_variables(tmp_path, salesforce):
+    with pytest.raises(Exception) as failure:
+        sync(tmp_path, salesforce.start(), access_token="expired")
+    chain, error = [], failure.value
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    assert any(isinstance(e, SourceError) and str(e).startswith(
+        "Salesforce refused the token (HTTP 401): set SALESFORCE_ACCESS_TOKEN") for e in chain)
+
+
+def test_marts_from_salesforce_equal_marts_from_the_same_exports(tmp_path, salesforce):
+    salesforce.add("Account", "001A", T0, Name="Acme", CreatedDate="2025-01-02T10:00:00.000+0000")
+    salesforce.add("Account", "001B", T0, Name="Beta", CreatedDate="2025-01-02T10:00:00.000+0000")
+    salesforce.add("Contact", "003A", T0, AccountId="001A", Email="ana@acme.io",
+                   CreatedDate="2025-01-05T10:00:00.000+0000")
+    salesforce.add("Contact", "003B", T0, AccountId="001B", CreatedDate="2025-01-20T10:00:00.000+0000")
+    salesforce.add("Opportunity", "006A", T0, AccountId="001A", Amount=1200.0, CloseDate="2025-02-01",
+                   IsClosed=True, IsWon=True, CurrencyIsoCode="USD", CreatedDate="2025-01-06T10:00:00.000+0000")
+    salesforce.add("Opportunity", "006B", T0, AccountId="001B", Amount=900.0, CloseDate="2025-02-20",
+                   IsClosed=True, IsWon=False, CurrencyIsoCode="EUR", CreatedDate="2025-01-25T10:00:00.000+0000")
+    salesforce.add("OpportunityContactRole", "00KA", T0, OpportunityId="006A", ContactId="003A", IsPrimary=True)
+    salesforce.add("OpportunityContactRole", "00KB", T0, OpportunityId="006B", ContactId="003B", IsPrimary=True)
+    fx = "date,base,quote,rate\n2025-01-01,EUR,USD,1.25"
+    crm = Project(tmp_path / "crm", SALESFORCE_INSTANCE_URL=salesforce.start(), SALESFORCE_ACCESS_TOKEN=TOKEN)
+    crm.write("fx_rates.csv", fx)
+    assert failed_checks(crm.run()) == {}
+
+    exports = Project(tmp_path / "exports")
+    exports.write("fx_rates.csv", fx)
+    exports.write("companies.csv", "company_id,name\n001A,Acme\n001B,Beta")
+    exports.write("contacts.csv", "contact_id,created_at,company_id,email\n003A,2025-01-05T10:00:00Z,001A,"
+                                  "ana@acme.io\n003B,2025-01-20T10:00:00Z,001B,")
+    exports.write("deals.csv", "deal_id,company_id,contact_id,created_at,status,closed_at,amount,currency\n"
+                               "006A,001A,003A,2025-01-06T10:00:00Z,won,2025-02-01,1200,USD\n"
+                               "006B,001B,003B,2025-01-25T10:00:00Z,lost,2025-02-20,900,EUR")
+    exports.run()
+    for mart in ("cac", "conversion", "retention", "ltv", "unit_economics", "cac_by_segment"):
+        assert crm.query(f"SELECT * FROM marts.{mart} ORDER BY ALL") == exports.query(
+            f"SELECT * FROM marts.{mart} ORDER BY ALL"), mart
+    assert crm.query("SELECT deal_id, contact_id, status FROM staging.deals ORDER BY 1") == [
+        ("006A", "003A", "won"), ("006B", "003B", "lost")]

@@ -1,0 +1,64 @@
+-- staging.salesforce_contacts: (Salesforce) one row per Contact, plus one per Lead not converted yet (a lead is
+-- a person before it has a contact). A contact converted from a lead is a lead from the lead's creation.
+with contacts as (
+    select * from raw_salesforce.contacts
+    where not coalesce(is_deleted, false)
+),
+
+leads as (
+    select * from raw_salesforce.leads
+    where not coalesce(is_deleted, false)
+),
+
+converted_leads as (
+    select converted_contact_id as contact_id, min(timezone('UTC', try_cast(created_date as timestamptz))) as lead_at,
+        first(lead_source order by created_date) as lead_source
+    from leads
+    where is_converted and converted_contact_id is not null
+    group by converted_contact_id
+),
+
+from_contacts as (
+    select
+        'salesforce' as source_system,
+        contacts.id as contact_id,
+        contacts.account_id as company_id,
+        lower(contacts.email) as email,
+        cast(null as varchar) as lifecycle_stage,
+        timezone('UTC', try_cast(contacts.created_date as timestamptz)) as created_at,
+        converted_leads.lead_at,
+        cast(null as timestamp) as customer_at,
+        nullif(regexp_replace(lower(trim(coalesce(converted_leads.lead_source, contacts.lead_source))),
+                              '[^a-z0-9]+', '_', 'g'), '') as original_channel,
+        cast(null as varchar) as original_campaign_id,
+        upper(contacts.mailing_country) as country,
+        cast(null as varchar) as industry,
+        cast(null as varchar) as company_size,
+        contacts.updated_at
+    from contacts
+    left join converted_leads on converted_leads.contact_id = contacts.id
+),
+
+from_leads as (
+    select
+        'salesforce' as source_system,
+        id as contact_id,
+        cast(null as varchar) as company_id,
+        lower(email) as email,
+        'lead' as lifecycle_stage,
+        timezone('UTC', try_cast(created_date as timestamptz)) as created_at,
+        cast(null as timestamp) as lead_at,
+        cast(null as timestamp) as customer_at,
+        nullif(regexp_replace(lower(trim(lead_source)), '[^a-z0-9]+', '_', 'g'), '') as original_channel,
+        cast(null as varchar) as original_campaign_id,
+        upper(country) as country,
+        lower(industry) as industry,
+        cast(null as varchar) as company_size,
+        updated_at
+    from leads
+    where not coalesce(is_converted, false)
+)
+
+select * from from_contacts
+union all by name
+select * from from_leads

@@ -1,0 +1,46 @@
+-- staging.salesforce_deals: (Salesforce) one row per Opportunity that is not deleted. Won = IsWon, lost = closed
+-- and not won; the close date (a date) is midnight in the reporting time zone; the contact is the primary
+-- OpportunityContactRole. CurrencyIsoCode in multi-currency orgs, else REPORTING_CURRENCY.
+with source as (
+    select * from raw_salesforce.opportunities
+    where not coalesce(is_deleted, false)
+),
+
+primary_contacts as (
+    select opportunity_id, first(contact_id order by is_primary desc, created_date) as contact_id
+    from raw_salesforce.opportunity_contact_roles
+    where not coalesce(is_deleted, false)
+    group by opportunity_id
+),
+
+renamed as (
+    select
+        'salesforce' as source_system,
+        source.id as deal_id,
+        source.account_id as company_id,
+        primary_contacts.contact_id,
+        coalesce(source.account_id, 'contact:' || primary_contacts.contact_id) as account_id,
+        case when source.is_won then 'won' when source.is_closed then 'lost' else 'open' end as status,
+        case lower(source.type)
+            when 'new customer' then 'new'
+            when 'new business' then 'new'
+            when 'existing customer - upgrade' then 'expansion'
+            when 'existing customer - replacement' then 'renewal'
+            when 'renewal' then 'renewal'
+        end as deal_type,
+        timezone('UTC', try_cast(source.created_date as timestamptz)) as created_at,
+        case when source.is_closed then
+            timezone('UTC', timezone(getvariable('reporting_timezone'), try_cast(source.close_date as timestamp)))
+        end as closed_at,
+        cast(source.amount as double) as amount,
+        upper(coalesce(source.currency_iso_code, getvariable('reporting_currency'))) as currency,
+        cast(null as date) as contract_start,
+        cast(null as date) as contract_end,
+        cast(null as varchar) as pipeline,
+        source.stage_name as stage,
+        source.updated_at
+    from source
+    left join primary_contacts on primary_contacts.opportunity_id = source.id
+)
+
+select * from renamed

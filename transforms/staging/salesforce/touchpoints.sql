@@ -1,0 +1,30 @@
+-- staging.salesforce_touchpoints: (Salesforce) one row per CampaignMember: the person (a lead converted since is
+-- its contact) touched by the campaign when it first responded, else when it was added; the channel is the
+-- campaign's Type.
+with members as (
+    select * from raw_salesforce.campaign_members
+    where not coalesce(is_deleted, false)
+),
+
+converted as (
+    select id as lead_id, converted_contact_id from raw_salesforce.leads where is_converted
+),
+
+renamed as (
+    select
+        'salesforce' as source_system,
+        members.id as touchpoint_id,
+        coalesce(members.contact_id, converted.converted_contact_id, members.lead_id) as contact_id,
+        coalesce(timezone('UTC', timezone(getvariable('reporting_timezone'),
+                                          try_cast(members.first_responded_date as timestamp))),
+                 timezone('UTC', try_cast(members.created_date as timestamptz))) as touched_at,
+        coalesce(nullif(regexp_replace(lower(trim(campaigns.type)), '[^a-z0-9]+', '_', 'g'), ''), 'campaign')
+            as channel,
+        members.campaign_id,
+        'campaign_member' as touch_type
+    from members
+    left join converted on converted.lead_id = members.lead_id
+    left join raw_salesforce.campaigns on campaigns.id = members.campaign_id
+)
+
+select * from renamed
