@@ -196,3 +196,16 @@ def test_cli_run_select_hubspot_syncs_it_and_sources_reports_it(tmp_path, hubspo
     assert "contacts 4" in table["hubspot"] and table["hubspot"].split()[1] == "yes"
     assert "no — set PIPEDRIVE_API_TOKEN" in table["pipedrive"]
     assert "no — set SALESFORCE_INSTANCE_URL" in table["salesforce"]
+
+
+def test_merged_contact_resolves_to_the_surviving_contact(tmp_path, hubspot):
+    # Contact 2 was merged into contact 1: HubSpot archives 2 and lists it in 1's hs_merged_object_ids.
+    hubspot.add("contacts", "1", T0, hs_merged_object_ids="2", createdate="2025-01-05T10:00:00Z")
+    hubspot.add("contacts", "2", T0, archived=True)
+    hubspot.add("deals", "9", T0, amount="100", dealstage="closedwon", pipeline="default",
+                closedate="2025-01-20T10:00:00Z")
+    hubspot.link("9", contact_id="2")
+    project = Project(tmp_path, HUBSPOT_ACCESS_TOKEN=TOKEN, HUBSPOT_BASE_URL=hubspot.start())
+    project.run()
+    assert project.query("SELECT contact_id FROM staging.contacts") == [("1",)]
+    assert project.query("SELECT deal_id, contact_id, account_id FROM staging.deals") == [("9", "1", "contact:1")]
