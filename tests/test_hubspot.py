@@ -1,4 +1,4 @@
-"""HubSpot against a local server that speaks its documented API (tests/servers/hubspot.py): paging, the search
+"""HubSpot against a local server that speaks its documented API (pipelines/fake_apis/hubspot.py): paging, the search
 cap, 429 with Retry-After, 5xx, archived records, records modified between syncs, a crash mid-sync."""
 
 import logging
@@ -8,10 +8,10 @@ import dlt
 import duckdb
 import pytest
 
+from pipelines.fake_apis.hubspot import FakeHubSpot
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sources.rest import SourceError
 from tests.conftest import Project, failed_checks
-from tests.servers.hubspot import FakeHubSpot
 
 TOKEN = "pat-na1-0123-secret-token-4567"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)

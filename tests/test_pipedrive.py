@@ -1,4 +1,4 @@
-"""Pipedrive against a local server that speaks its documented API v2 (tests/servers/pipedrive.py): cursor
+"""Pipedrive against a local server that speaks its documented API v2 (pipelines/fake_apis/pipedrive.py): cursor
 paging, `updated_since`, 429 with Retry-After, 5xx, deleted deals, a crash mid-sync."""
 
 import logging
@@ -8,10 +8,10 @@ import dlt
 import duckdb
 import pytest
 
+from pipelines.fake_apis.pipedrive import FakePipedrive
 from pipelines.sources.pipedrive import pipedrive_source
 from pipelines.sources.rest import SourceError
 from tests.conftest import Project, failed_checks
-from tests.servers.pipedrive import FakePipedrive
 
 TOKEN = "0123456789abcdef-pipedrive-secret"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)

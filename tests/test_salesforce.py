@@ -1,4 +1,4 @@
-"""Salesforce against a local server that speaks its documented REST API (tests/servers/salesforce.py): SOQL
+"""Salesforce against a local server that speaks its documented REST API (pipelines/fake_apis/salesforce.py): SOQL
 paged by nextRecordsUrl, queryAll with IsDeleted, SystemModstamp incremental, OAuth, failures, a crash."""
 
 import logging
@@ -8,10 +8,10 @@ import dlt
 import duckdb
 import pytest
 
+from pipelines.fake_apis.salesforce import FakeSalesforce
 from pipelines.sources.rest import SourceError
 from pipelines.sources.salesforce import salesforce_source
 from tests.conftest import Project, failed_checks
-from tests.servers.salesforce import FakeSalesforce
 
 TOKEN = "00DRO000001-salesforce-secret-session"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)

@@ -1,5 +1,7 @@
 """What every API source shares: dlt's REST client on a retrying session, and errors that say what to fix."""
 
+import time
+
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
@@ -10,13 +12,29 @@ class SourceError(RuntimeError):
     """An API failure worth one clear line (never with a token in it)."""
 
 
+class Throttle:
+    """Spaces requests at least 1/rate seconds apart, so a documented per-second limit is met, not hit."""
+
+    def __init__(self, send, requests_per_second: float):
+        self.send, self.interval, self.last = send, 1.0 / requests_per_second, 0.0
+
+    def __call__(self, *args, **kwargs):
+        wait = self.last + self.interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self.last = time.monotonic()
+        return self.send(*args, **kwargs)
+
+
 def retrying_client(base_url: str, auth: AuthConfigBase, max_attempts: int, backoff_factor: float,
-                    max_retry_delay: float) -> RESTClient:
+                    max_retry_delay: float, requests_per_second: float | None = None) -> RESTClient:
     """A REST client whose session retries 429 and 5xx with exponential backoff, waiting what Retry-After says,
-    within `max_attempts` tries and `max_retry_delay` seconds per wait."""
+    within `max_attempts` tries and `max_retry_delay` seconds per wait; throttled to `requests_per_second`."""
     session = Client(raise_for_status=False, request_max_attempts=max_attempts,
                      request_backoff_factor=backoff_factor, request_max_retry_delay=max_retry_delay,
                      respect_retry_after_header=True).session
+    if requests_per_second:
+        session.request = Throttle(session.request, requests_per_second)
     return RESTClient(base_url=base_url.rstrip("/"), auth=auth, session=session)
 
 

@@ -26,6 +26,7 @@ from pipelines.sources.hubspot.settings import (
     DEAL_ASSOCIATIONS,
     DEFAULT_BASE_URL,
     PROPERTIES,
+    REQUESTS_PER_SECOND,
     SEARCH_RESULT_CAP,
 )
 from pipelines.sources.rest import checked
@@ -91,9 +92,9 @@ def _add_associations(client, rows: list[dict]) -> None:
 def hubspot_source(access_token: str = dlt.secrets.value, base_url: str = DEFAULT_BASE_URL,
                    extra_properties: tuple[str, ...] = (), lookback_minutes: float = 60,
                    result_cap: int = SEARCH_RESULT_CAP, max_attempts: int = 6, backoff_factor: float = 1.0,
-                   max_retry_delay: float = 60.0):
+                   max_retry_delay: float = 60.0, requests_per_second: float | None = REQUESTS_PER_SECOND):
     """Deals, contacts, companies and deal pipelines from HubSpot."""
-    client = make_client(access_token, base_url, max_attempts, backoff_factor, max_retry_delay)
+    client = make_client(access_token, base_url, max_attempts, backoff_factor, max_retry_delay, requests_per_second)
     lookback = timedelta(minutes=lookback_minutes)
     resources = [_object_resource(client, object_type, [*properties, *extra_properties], lookback, result_cap)
                  for object_type, properties in PROPERTIES.items()]

@@ -22,8 +22,9 @@ from pipelines.sources.rest import SourceError, checked, explain, retrying_clien
 
 
 def make_client(access_token: str, base_url: str, max_attempts: int, backoff_factor: float,
-                max_retry_delay: float) -> RESTClient:
-    return retrying_client(base_url, BearerTokenAuth(access_token), max_attempts, backoff_factor, max_retry_delay)
+                max_retry_delay: float, requests_per_second: float | None) -> RESTClient:
+    return retrying_client(base_url, BearerTokenAuth(access_token), max_attempts, backoff_factor, max_retry_delay,
+                           requests_per_second)
 
 
 def explain_error(error: HTTPError) -> SourceError:

@@ -29,3 +29,5 @@ SEARCH_RESULT_CAP = 10_000  # a search stops paging past this many results: wind
 ASSOCIATION_BATCH = 100
 TOKEN_VARIABLE = "HUBSPOT_ACCESS_TOKEN"
 REQUIRED_SCOPES = ("crm.objects.contacts.read", "crm.objects.companies.read", "crm.objects.deals.read")
+# The search endpoint allows 4 requests per second per token (HubSpot changelog); the sync stays under it.
+REQUESTS_PER_SECOND = 4.0

@@ -2,7 +2,9 @@
 Retry-After, 5xx), a crash switch. Each API's server adds its routes, auth and error bodies."""
 
 import json
+import math
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -21,6 +23,9 @@ class FakeApi:
     requests: list = field(default_factory=list)  # (method, path, query params, JSON body)
     failures: list = field(default_factory=list)
     down_after: int | None = None  # answer 503 to every request after this many (a crash mid-sync)
+    rate_limit: float | None = None  # requests per second (fixed one-second windows); beyond it, 429
+    throttled: int = 0  # how many 429 the rate limit answered
+    _window: tuple = (0, 0)  # (second, requests in it)
 
     def fail(self, status: int, times: int = 1, path_contains: str = "", retry_after: str | None = None) -> None:
         self.failures.append(Failure(status, times, path_contains, retry_after))
@@ -86,6 +91,14 @@ class FakeApi:
             return 401, self.unauthorized(), {}
         if self.down_after is not None and len(self.requests) > self.down_after:
             return 503, self.error_body(503), {}
+        if self.rate_limit is not None:
+            now = time.time()
+            second, count = self._window
+            second, count = (second, count + 1) if int(now) == second else (int(now), 1)
+            self._window = (second, count)
+            if count > self.rate_limit:
+                self.throttled += 1
+                return 429, self.error_body(429), {"Retry-After": str(max(1, math.ceil(second + 1 - now)))}
         for failure in self.failures:
             if failure.times > 0 and failure.path_contains in path:
                 failure.times -= 1

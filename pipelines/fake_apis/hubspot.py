@@ -5,7 +5,7 @@ injected 429 (with Retry-After) and 5xx, and a log of every request it received.
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tests.servers.base import FakeApi
+from pipelines.fake_apis.base import FakeApi
 
 LAST_MODIFIED = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate", "deals": "hs_lastmodifieddate"}
 

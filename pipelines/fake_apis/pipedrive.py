@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tests.servers.base import FakeApi
+from pipelines.fake_apis.base import FakeApi
 
 
 def rfc3339(moment: datetime) -> str:
