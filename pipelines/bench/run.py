@@ -119,7 +119,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
 
     # 5. API sync against the local HubSpot server limited to R requests/s, against the ideal (requests / R).
     print("5/5 API sync …", flush=True)
-    api_contacts = min(max(spend_rows // 1250, 200), 4000)
+    api_contacts = min(max(spend_rows // 800, 200), 6000)
     api = measure("api_sync", work, database=str(work / "api.duckdb"), contacts=api_contacts,
                   requests_per_second=API_REQUESTS_PER_SECOND)
     requests, throttled = api.extra["requests"], api.extra["throttled"]
