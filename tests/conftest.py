@@ -52,3 +52,13 @@ def failed_checks(result) -> dict[str, object]:
     """Failed check evaluations by `asset_key:check_name`."""
     return {f"{e.asset_key.to_user_string()}:{e.check_name}": e
             for e in result.get_asset_check_evaluations() if not e.passed}
+
+
+MARTS = ("cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment")
+
+
+def assert_same_marts(left: Project, right: Project) -> None:
+    """Every mart of two projects, row for row."""
+    for mart in MARTS:
+        query = f"SELECT * FROM marts.{mart} ORDER BY ALL"
+        assert left.query(query) == right.query(query), mart

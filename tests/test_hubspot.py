@@ -11,7 +11,7 @@ import pytest
 from pipelines.fake_apis.hubspot import FakeHubSpot
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sources.rest import SourceError
-from tests.conftest import Project, failed_checks
+from tests.conftest import Project, assert_same_marts, failed_checks
 
 TOKEN = "pat-na1-0123-secret-token-4567"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -134,12 +134,6 @@ DEALS = [  # id, company, contact, created, stage, closed, amount
 ]
 
 
-def marts(project: Project) -> dict[str, list]:
-    return {mart: project.query(f"SELECT * FROM marts.{mart} ORDER BY ALL")
-            for mart in ("cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics",
-                         "cac_by_segment")}
-
-
 def test_marts_from_hubspot_equal_marts_from_the_same_exports(tmp_path, hubspot):
     for contact_id, created, company, source, campaign in CONTACTS:
         moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
@@ -168,7 +162,7 @@ def test_marts_from_hubspot_equal_marts_from_the_same_exports(tmp_path, hubspot)
                             f"{closed},{amount},EUR" for d, company, contact, created, stage, closed, amount in DEALS))
     exports.run()
     assert crm.query("SELECT DISTINCT source_system FROM staging.deals") == [("hubspot",)]
-    assert marts(crm) == marts(exports)
+    assert_same_marts(crm, exports)
     assert crm.one("SELECT new_customers, cac FROM marts.cac WHERE period_grain = 'month' "
                    "AND period_start = '2025-02-01'") == (2, 0.0)
 

@@ -1,8 +1,6 @@
 """Re-running never double-counts: a second run changes nothing, a re-exported record replaces the old one."""
 
-from tests.conftest import Project
-
-MARTS = ["cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment"]
+from tests.conftest import MARTS, Project
 
 DEALS = """
     deal_id,company_id,created_at,status,closed_at,amount,currency,updated_at

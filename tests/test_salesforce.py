@@ -11,7 +11,7 @@ import pytest
 from pipelines.fake_apis.salesforce import FakeSalesforce
 from pipelines.sources.rest import SourceError
 from pipelines.sources.salesforce import salesforce_source
-from tests.conftest import Project, failed_checks
+from tests.conftest import Project, assert_same_marts, failed_checks
 
 TOKEN = "00DRO000001-salesforce-secret-session"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -140,8 +140,6 @@ def test_marts_from_salesforce_equal_marts_from_the_same_exports(tmp_path, sales
                                "006A,001A,003A,2025-01-06T10:00:00Z,won,2025-02-01,1200,USD\n"
                                "006B,001B,003B,2025-01-25T10:00:00Z,lost,2025-02-20,900,EUR")
     exports.run()
-    for mart in ("cac", "conversion", "retention", "ltv", "unit_economics", "cac_by_segment"):
-        assert crm.query(f"SELECT * FROM marts.{mart} ORDER BY ALL") == exports.query(
-            f"SELECT * FROM marts.{mart} ORDER BY ALL"), mart
+    assert_same_marts(crm, exports)
     assert crm.query("SELECT deal_id, contact_id, status FROM staging.deals ORDER BY 1") == [
         ("006A", "003A", "won"), ("006B", "003B", "lost")]

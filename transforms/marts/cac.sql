@@ -9,12 +9,7 @@
 --   paid_cac: paid_spend / new_customers; NULL when there are no new customers
 --   cpl: cost per lead = paid_spend / new_leads; NULL when there are no new leads
 --   unconverted_cost_items: cost rows left out of the totals because their currency has no FX rate
-with periods as (
-    select distinct period_grain, period_start, period_end
-    from intermediate.calendar
-),
-
-costs_by_period as (
+with costs_by_period as (
     select
         calendar.period_grain,
         calendar.period_start,
@@ -26,20 +21,6 @@ costs_by_period as (
     group by all
 ),
 
-new_customers as (
-    select calendar.period_grain, calendar.period_start, count(*) as new_customers
-    from intermediate.customers
-    inner join intermediate.calendar on calendar.day = customers.acquired_date
-    group by all
-),
-
-new_leads as (
-    select calendar.period_grain, calendar.period_start, count(*) as new_leads
-    from intermediate.leads
-    inner join intermediate.calendar on calendar.day = leads.lead_date
-    group by all
-),
-
 joined as (
     select
         periods.period_grain,
@@ -48,13 +29,11 @@ joined as (
         coalesce(costs_by_period.paid_spend, 0) as paid_spend,
         coalesce(costs_by_period.other_sm_cost, 0) as other_sm_cost,
         coalesce(costs_by_period.paid_spend, 0) + coalesce(costs_by_period.other_sm_cost, 0) as sm_cost,
-        coalesce(new_customers.new_customers, 0) as new_customers,
-        coalesce(new_leads.new_leads, 0) as new_leads,
+        periods.new_customers,
+        periods.new_leads,
         coalesce(costs_by_period.unconverted_cost_items, 0) as unconverted_cost_items
-    from periods
+    from intermediate.period_acquisitions as periods
     left join costs_by_period using (period_grain, period_start)
-    left join new_customers using (period_grain, period_start)
-    left join new_leads using (period_grain, period_start)
 )
 
 select

@@ -15,12 +15,7 @@
 --   cohort_rate_180d: converted_180d / new_leads
 --   cohort_rate_to_date: converted_to_date / new_leads
 --   median_days_to_convert: median days from lead date to acquisition, over the converted leads
-with periods as (
-    select distinct period_grain, period_start, period_end
-    from intermediate.calendar
-),
-
-lead_outcomes as (
+with lead_outcomes as (
     select
         leads.contact_id,
         leads.lead_date,
@@ -36,7 +31,6 @@ cohorts as (
     select
         calendar.period_grain,
         calendar.period_start,
-        count(*) as new_leads,
         count(*) filter (where days_to_convert <= 30) as converted_30d,
         count(*) filter (where days_to_convert <= 90) as converted_90d,
         count(*) filter (where days_to_convert <= 180) as converted_180d,
@@ -47,26 +41,20 @@ cohorts as (
     group by all
 ),
 
-new_customers as (
-    select calendar.period_grain, calendar.period_start, count(*) as new_customers
-    from intermediate.customers
-    inner join intermediate.calendar on calendar.day = customers.acquired_date
-    group by all
-),
-
 joined as (
     select
-        periods.*,
-        coalesce(cohorts.new_leads, 0) as new_leads,
-        coalesce(new_customers.new_customers, 0) as new_customers,
+        periods.period_grain,
+        periods.period_start,
+        periods.period_end,
+        periods.new_leads,
+        periods.new_customers,
         coalesce(cohorts.converted_30d, 0) as converted_30d,
         coalesce(cohorts.converted_90d, 0) as converted_90d,
         coalesce(cohorts.converted_180d, 0) as converted_180d,
         coalesce(cohorts.converted_to_date, 0) as converted_to_date,
         cohorts.median_days_to_convert
-    from periods
+    from intermediate.period_acquisitions as periods
     left join cohorts using (period_grain, period_start)
-    left join new_customers using (period_grain, period_start)
 )
 
 select
