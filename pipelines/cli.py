@@ -6,6 +6,7 @@ import fnmatch
 import json
 import logging
 import os
+import shutil
 import sys
 from contextlib import closing
 from datetime import date, datetime
@@ -31,6 +32,11 @@ def _instance():
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path("dagster_home").resolve())))
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():  # the project's instance settings: no telemetry, one writer at a time
+        from pipelines.warehouse import TRANSFORMS_DIR
+
+        shutil.copy(TRANSFORMS_DIR.parent / "dagster_home" / "dagster.yaml", config)
     return DagsterInstance.get()
 
 
@@ -65,6 +71,14 @@ def _select(defs, patterns: list[str] | None, settings: Settings):
     return list(selected | missing)
 
 
+def _root_cause(error) -> str:
+    """The innermost error's first line: what actually went wrong (a refused token, a missing table)."""
+    while error is not None and (error.cause or error.context):
+        error = error.cause or error.context
+    message = (error.message if error else "").strip()
+    return message.split(": ", 1)[-1].splitlines()[0] if message else "unknown error"
+
+
 def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
     """Materialize the selected assets through the Dagster instance; print failed checks. True when clean."""
     from pipelines.definitions import REFRESH_JOB, build_definitions
@@ -79,12 +93,11 @@ def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
     selection = _select(defs, patterns, settings)
     job = defs.resolve_job_def(REFRESH_JOB)
     result = job.execute_in_process(instance=_instance(), asset_selection=selection, raise_on_error=False,
-                                    run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+                                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                error = event.step_failure_data.error
-                print(f"payback: step {event.step_key} failed: {error.message.strip() if error else ''}",
+                print(f"payback: {event.step_key} failed: {_root_cause(event.step_failure_data.error)}",
                       file=sys.stderr)
         return False
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
