@@ -43,6 +43,7 @@ def broken(tmp_path_factory):
     project.write("deals.csv", DEALS)
     project.write("costs.csv", "cost_id,start_date,amount\nk1,2025-01-01,10")  # missing end_date, team, …
     project.write("campaign_report.csv", "a,b\n1,2")  # no such export kind
+    (project.exports / "orders.csv").write_text("")
     project.write("contacts.jsonl", '{"contact_id": "c1", "created_at": "2025-01-01"}\n{not json\n')
     return project, project.run()
 
@@ -69,6 +70,7 @@ def test_missing_required_column_and_unknown_file_are_reported_by_name(broken):
     reasons = dict(project.query("SELECT file, reason FROM staging.rejects WHERE line IS NULL"))
     assert reasons["costs.csv"] == "missing required column(s): end_date, team, category, currency"
     assert reasons["campaign_report.csv"].startswith("unknown export file")
+    assert reasons["orders.csv"] == "empty file: not even a header row"
 
 
 def test_malformed_json_line_is_rejected(broken):

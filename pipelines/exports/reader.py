@@ -89,6 +89,8 @@ def _first_reason(reasons: list[str]) -> str:
 
 
 def _open_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
+    if path.stat().st_size == 0:
+        raise FileContractError("empty file: not even a header row")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _csv_source(con, path)
