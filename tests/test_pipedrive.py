@@ -128,3 +128,15 @@ def test_marts_from_pipedrive_equal_marts_from_the_same_exports(tmp_path, pipedr
     exports.run()
     assert_same_marts(crm, exports)
     assert crm.one("SELECT amount_reporting FROM intermediate.deals WHERE deal_id = '11'") == (960.0,)
+
+
+def test_429_without_retry_after_waits_for_the_rate_limit_reset_header(tmp_path, pipedrive):
+    import time
+
+    add_deals(pipedrive, 3)
+    pipedrive.fail(429, times=1, path_contains="deals", headers={"X-RateLimit-Reset": "1"})
+    started = time.monotonic()
+    sync(tmp_path, pipedrive.start())
+    # Backoff alone would retry after ~0.01 s: the wait comes from X-RateLimit-Reset (1 second).
+    assert time.monotonic() - started >= 1.0
+    assert rows(tmp_path, "SELECT count(*) FROM raw_pipedrive.deals") == [(3,)]

@@ -143,3 +143,12 @@ def test_marts_from_salesforce_equal_marts_from_the_same_exports(tmp_path, sales
     assert_same_marts(crm, exports)
     assert crm.query("SELECT deal_id, contact_id, status FROM staging.deals ORDER BY 1") == [
         ("006A", "003A", "won"), ("006B", "003B", "lost")]
+
+
+def test_refresh_token_flow_is_used_when_a_refresh_token_is_set(tmp_path, salesforce):
+    add_accounts(salesforce, 2)
+    sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret",
+         refresh_token="refresh-me")
+    token_calls = [body for _, path, _, body in salesforce.requests if path == "/services/oauth2/token"]
+    assert [(call["grant_type"], call["refresh_token"]) for call in token_calls] == [("refresh_token", "refresh-me")]
+    assert rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(2,)]

@@ -16,6 +16,7 @@ class Failure:
     times: int
     path_contains: str = ""
     retry_after: str | None = None
+    headers: dict = field(default_factory=dict)  # e.g. a documented rate-limit reset header
 
 
 @dataclass
@@ -27,8 +28,9 @@ class FakeApi:
     throttled: int = 0  # how many 429 the rate limit answered
     _window: tuple = (0, 0)  # (second, requests in it)
 
-    def fail(self, status: int, times: int = 1, path_contains: str = "", retry_after: str | None = None) -> None:
-        self.failures.append(Failure(status, times, path_contains, retry_after))
+    def fail(self, status: int, times: int = 1, path_contains: str = "", retry_after: str | None = None,
+             headers: dict | None = None) -> None:
+        self.failures.append(Failure(status, times, path_contains, retry_after, headers or {}))
 
     # --- to be provided by each API ------------------------------------------------------------------------
     def authorized(self, headers, params, path) -> bool:
@@ -103,6 +105,6 @@ class FakeApi:
             if failure.times > 0 and failure.path_contains in path:
                 failure.times -= 1
                 extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
-                return failure.status, self.error_body(failure.status), extra
+                return failure.status, self.error_body(failure.status), {**failure.headers, **extra}
         status, payload = self.route(method, path, params, body)
         return status, payload, {}

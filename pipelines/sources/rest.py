@@ -1,11 +1,13 @@
 """What every API source shares: dlt's REST client on a retrying session, and errors that say what to fix."""
 
+import math
 import time
 
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from requests import HTTPError
+from requests.adapters import HTTPAdapter
 
 
 class SourceError(RuntimeError):
@@ -27,13 +29,36 @@ class Throttle:
         return self.send(*args, **kwargs)
 
 
+# Documented rate-limit headers that say how long until the limit resets, in seconds or milliseconds.
+RESET_HEADERS = {"X-RateLimit-Reset": 1.0, "X-HubSpot-RateLimit-Interval-Milliseconds": 0.001}
+
+
+class RateLimitAwareAdapter(HTTPAdapter):
+    """A 429 without Retry-After but with a documented reset header gets the Retry-After it implies, so the
+    retry waits for the window instead of hammering it. Done in the transport adapter, before the session's
+    retry looks at the answer."""
+
+    def send(self, *args, **kwargs):
+        response = super().send(*args, **kwargs)
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            for header, unit in RESET_HEADERS.items():
+                value = response.headers.get(header)
+                if value and value.replace(".", "", 1).isdigit():
+                    response.headers["Retry-After"] = str(max(1, math.ceil(float(value) * unit)))
+                    break
+        return response
+
+
 def retrying_client(base_url: str, auth: AuthConfigBase, max_attempts: int, backoff_factor: float,
                     max_retry_delay: float, requests_per_second: float | None = None) -> RESTClient:
-    """A REST client whose session retries 429 and 5xx with exponential backoff, waiting what Retry-After says,
-    within `max_attempts` tries and `max_retry_delay` seconds per wait; throttled to `requests_per_second`."""
+    """A REST client whose session retries 429 and 5xx with exponential backoff, waiting what Retry-After (or a
+    documented rate-limit reset header) says, within `max_attempts` tries and `max_retry_delay` seconds per
+    wait; throttled to `requests_per_second`."""
     session = Client(raise_for_status=False, request_max_attempts=max_attempts,
                      request_backoff_factor=backoff_factor, request_max_retry_delay=max_retry_delay,
                      respect_retry_after_header=True).session
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, RateLimitAwareAdapter(pool_maxsize=10))
     if requests_per_second:
         session.send = Throttle(session.send, requests_per_second)  # what RESTClient and session.request call
     return RESTClient(base_url=base_url.rstrip("/"), auth=auth, session=session)
