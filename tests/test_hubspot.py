@@ -194,7 +194,10 @@ def test_cli_run_select_hubspot_syncs_it_and_sources_reports_it(tmp_path, hubspo
 
 def test_merged_contact_resolves_to_the_surviving_contact(tmp_path, hubspot):
     # Contact 2 was merged into contact 1: HubSpot archives 2 and lists it in 1's hs_merged_object_ids.
-    hubspot.add("contacts", "1", T0, hs_merged_object_ids="2", createdate="2025-01-05T10:00:00Z")
+    hubspot.add("contacts", "1", T0, hs_merged_object_ids="2", createdate="2025-01-05T10:00:00Z",
+                hs_analytics_source="PAID_SOCIAL", hs_analytics_source_data_2="li-abm",
+                hs_lifecyclestage_lead_date="2025-01-05T10:00:00Z",
+                hs_lifecyclestage_customer_date="2025-01-20T10:00:00Z")
     hubspot.add("contacts", "2", T0, archived=True)
     hubspot.add("deals", "9", T0, amount="100", dealstage="closedwon", pipeline="default",
                 closedate="2025-01-20T10:00:00Z")
@@ -203,3 +206,8 @@ def test_merged_contact_resolves_to_the_surviving_contact(tmp_path, hubspot):
     project.run()
     assert project.query("SELECT contact_id FROM staging.contacts") == [("1",)]
     assert project.query("SELECT deal_id, contact_id, account_id FROM staging.deals") == [("9", "1", "contact:1")]
+    # The original source and each lifecycle date become touchpoints under that source.
+    touches = project.query("SELECT touch_type, channel, campaign_id FROM staging.touchpoints "
+                            "ORDER BY touched_at, 1")
+    assert touches == [("lifecycle_lead", "paid_social", "li-abm"), ("original_source", "paid_social", "li-abm"),
+                       ("lifecycle_customer", "paid_social", "li-abm")]

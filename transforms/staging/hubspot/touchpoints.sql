@@ -1,20 +1,40 @@
--- staging.hubspot_touchpoints: (HubSpot) one touchpoint per live contact: its original source
--- (hs_analytics_source, with hs_analytics_source_data_2 as the campaign) at its creation time.
+-- staging.hubspot_touchpoints: (HubSpot) the touchpoints a contact's record holds: its original source
+-- (hs_analytics_source, with hs_analytics_source_data_2 as the campaign) at its creation time, and each
+-- lifecycle stage it reached (lead, MQL, SQL, opportunity, customer) at the stage's date, under the same source.
 with source as (
     select * from raw_hubspot.contacts
-    where not coalesce(archived, false) and nullif(hs_analytics_source, '') is not null
+    where not coalesce(archived, false)
+),
+
+stages as (
+    select
+        id,
+        hs_analytics_source,
+        hs_analytics_source_data_2,
+        unnest([
+            {'stage': 'original_source', 'at': createdate},
+            {'stage': 'lead', 'at': hs_lifecyclestage_lead_date},
+            {'stage': 'marketingqualifiedlead', 'at': hs_lifecyclestage_marketingqualifiedlead_date},
+            {'stage': 'salesqualifiedlead', 'at': hs_lifecyclestage_salesqualifiedlead_date},
+            {'stage': 'opportunity', 'at': hs_lifecyclestage_opportunity_date},
+            {'stage': 'customer', 'at': hs_lifecyclestage_customer_date}
+        ]) as touch
+    from source
 ),
 
 renamed as (
     select
         'hubspot' as source_system,
-        'hubspot-original-source:' || id as touchpoint_id,
+        'hubspot-' || touch.stage || ':' || id as touchpoint_id,
         id as contact_id,
-        timezone('UTC', try_cast(createdate as timestamptz)) as touched_at,
-        regexp_replace(lower(trim(hs_analytics_source)), '[^a-z0-9]+', '_', 'g') as channel,
+        timezone('UTC', try_cast(touch.at as timestamptz)) as touched_at,
+        coalesce(nullif(regexp_replace(lower(trim(hs_analytics_source)), '[^a-z0-9]+', '_', 'g'), ''), 'unknown')
+            as channel,
         nullif(hs_analytics_source_data_2, '') as campaign_id,
-        'original_source' as touch_type
-    from source
+        case when touch.stage = 'original_source' then 'original_source' else 'lifecycle_' || touch.stage end
+            as touch_type
+    from stages
+    where touch.at is not null and (touch.stage <> 'original_source' or nullif(hs_analytics_source, '') is not null)
 )
 
 select * from renamed
