@@ -152,3 +152,15 @@ def test_refresh_token_flow_is_used_when_a_refresh_token_is_set(tmp_path, salesf
     token_calls = [body for _, path, _, body in salesforce.requests if path == "/services/oauth2/token"]
     assert [(call["grant_type"], call["refresh_token"]) for call in token_calls] == [("refresh_token", "refresh-me")]
     assert rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(2,)]
+
+
+def test_exhausted_api_quota_is_not_called_a_token_problem(tmp_path, salesforce):
+    add_accounts(salesforce, 2)
+    salesforce.fail(403, times=50, path_contains="/services/data/")
+    with pytest.raises(Exception) as failure:
+        sync(tmp_path, salesforce.start())
+    chain, error = [], failure.value
+    while error is not None:
+        chain.append(str(error))
+        error = error.__cause__ or error.__context__
+    assert any(message.startswith("Salesforce API request limit exceeded") for message in chain)

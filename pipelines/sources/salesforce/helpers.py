@@ -13,6 +13,10 @@ from pipelines.sources.salesforce.settings import API_VERSION, CURSOR_FIELD, TOK
 
 
 def explain_error(error: HTTPError) -> SourceError:
+    """Salesforce answers an exhausted API quota with 403 REQUEST_LIMIT_EXCEEDED: that is not a token problem."""
+    if error.response is not None and "REQUEST_LIMIT_EXCEEDED" in error.response.text:
+        return SourceError("Salesforce API request limit exceeded (the org's 24-hour quota, see the "
+                           "Sforce-Limit-Info header); what was loaded is kept, run the sync again later")
     return explain(error, "Salesforce", TOKEN_VARIABLES, "a valid token for SALESFORCE_INSTANCE_URL")
 
 
