@@ -30,7 +30,8 @@ CAMPAIGNS_PER_DAY = 2000
 def write_exports(folder: Path, scale: Scale, seed: float = 0.42, spend_only: bool = False) -> dict[str, Path]:
     """Write ad_spend.csv (and contacts, deals, touchpoints, fx_rates, costs) into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SELECT setseed({seed})")
     campaigns = min(CAMPAIGNS_PER_DAY, max(scale.spend_rows // 365, 1))
     files = {"ad_spend": folder / "ad_spend.csv"}
