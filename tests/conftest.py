@@ -62,3 +62,19 @@ def assert_same_marts(left: Project, right: Project) -> None:
     for mart in MARTS:
         query = f"SELECT * FROM marts.{mart} ORDER BY ALL"
         assert left.query(query) == right.query(query), mart
+
+
+def source_error(failure) -> str:
+    """The message of the SourceError at the root of a pipeline failure (dlt wraps it twice)."""
+    from pipelines.sources.rest import SourceError
+
+    error = failure.value
+    while error is not None and not isinstance(error, SourceError):
+        error = error.__cause__ or error.__context__
+    assert error is not None, f"no SourceError behind {failure.value!r}"
+    return str(error)
+
+
+def query_file(path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()

@@ -5,13 +5,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import dlt
-import duckdb
 import pytest
 
 from pipelines.fake_apis.hubspot import FakeHubSpot
 from pipelines.sources.hubspot import hubspot_source
-from pipelines.sources.rest import SourceError
-from tests.conftest import Project, assert_same_marts, failed_checks
+from tests.conftest import Project, assert_same_marts, failed_checks, query_file, source_error
 
 TOKEN = "pat-na1-0123-secret-token-4567"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -39,8 +37,7 @@ def sync(tmp_path, base_url, **options):
 
 
 def rows(tmp_path, sql):
-    with duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return query_file(tmp_path / "h.duckdb", sql)
 
 
 def test_every_record_loaded_once_across_the_search_cap_429_and_500(tmp_path, hubspot):
@@ -86,13 +83,7 @@ def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, hubs
 def test_wrong_token_is_one_line_naming_the_variable(tmp_path, hubspot):
     with pytest.raises(Exception) as failure:
         sync(tmp_path, hubspot.start(), token="pat-wrong")
-    error = failure.value
-    while error.__cause__ is not None or error.__context__ is not None:
-        if isinstance(error, SourceError):
-            break
-        error = error.__cause__ or error.__context__
-    assert isinstance(error, SourceError)
-    assert str(error).startswith("HubSpot refused the token (HTTP 401): set HUBSPOT_ACCESS_TOKEN")
+    assert source_error(failure).startswith("HubSpot refused the token (HTTP 401): set HUBSPOT_ACCESS_TOKEN")
     assert "pat-wrong" not in str(failure.value)
 
 

@@ -5,13 +5,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import dlt
-import duckdb
 import pytest
 
 from pipelines.fake_apis.pipedrive import FakePipedrive
 from pipelines.sources.pipedrive import pipedrive_source
-from pipelines.sources.rest import SourceError
-from tests.conftest import Project, assert_same_marts, failed_checks
+from tests.conftest import Project, assert_same_marts, failed_checks, query_file, source_error
 
 TOKEN = "0123456789abcdef-pipedrive-secret"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -39,8 +37,7 @@ def sync(tmp_path, base_url, **options):
 
 
 def rows(tmp_path, sql):
-    with duckdb.connect(str(tmp_path / "p.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return query_file(tmp_path / "p.duckdb", sql)
 
 
 def test_every_deal_loaded_once_across_pages_429_and_500(tmp_path, pipedrive):
@@ -88,12 +85,7 @@ def test_wrong_token_is_one_line_naming_the_variable_and_no_token_leaks(tmp_path
     base_url = pipedrive.start()
     with pytest.raises(Exception) as failure:
         sync(tmp_path, base_url, token="wrong-token")
-    chain, error = [], failure.value
-    while error is not None:
-        chain.append(error)
-        error = error.__cause__ or error.__context__
-    assert any(isinstance(e, SourceError) and str(e).startswith(
-        "Pipedrive refused the token (HTTP 401): set PIPEDRIVE_API_TOKEN") for e in chain)
+    assert source_error(failure).startswith("Pipedrive refused the token (HTTP 401): set PIPEDRIVE_API_TOKEN")
     add_deals(pipedrive, 3)
     with caplog.at_level(logging.DEBUG):
         sync(tmp_path, base_url)

@@ -5,13 +5,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import dlt
-import duckdb
 import pytest
 
 from pipelines.fake_apis.salesforce import FakeSalesforce
-from pipelines.sources.rest import SourceError
 from pipelines.sources.salesforce import salesforce_source
-from tests.conftest import Project, assert_same_marts, failed_checks
+from tests.conftest import Project, assert_same_marts, failed_checks, query_file, source_error
 
 TOKEN = "00DRO000001-salesforce-secret-session"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -40,8 +38,7 @@ def sync(tmp_path, base_url, **options):
 
 
 def rows(tmp_path, sql):
-    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return query_file(tmp_path / "s.duckdb", sql)
 
 
 def test_every_record_once_across_next_records_url_pages_and_failures(tmp_path, salesforce):
@@ -106,12 +103,7 @@ def test_client_credentials_flow_gets_the_token_and_no_secret_leaks(tmp_path, sa
 def test_expired_session_is_one_line_naming_the_variables(tmp_path, salesforce):
     with pytest.raises(Exception) as failure:
         sync(tmp_path, salesforce.start(), access_token="expired")
-    chain, error = [], failure.value
-    while error is not None:
-        chain.append(error)
-        error = error.__cause__ or error.__context__
-    assert any(isinstance(e, SourceError) and str(e).startswith(
-        "Salesforce refused the token (HTTP 401): set SALESFORCE_ACCESS_TOKEN") for e in chain)
+    assert source_error(failure).startswith("Salesforce refused the token (HTTP 401): set SALESFORCE_ACCESS_TOKEN")
 
 
 def test_marts_from_salesforce_equal_marts_from_the_same_exports(tmp_path, salesforce):
@@ -159,8 +151,4 @@ def test_exhausted_api_quota_is_not_called_a_token_problem(tmp_path, salesforce)
     salesforce.fail(403, times=50, path_contains="/services/data/")
     with pytest.raises(Exception) as failure:
         sync(tmp_path, salesforce.start())
-    chain, error = [], failure.value
-    while error is not None:
-        chain.append(str(error))
-        error = error.__cause__ or error.__context__
-    assert any(message.startswith("Salesforce API request limit exceeded") for message in chain)
+    assert source_error(failure).startswith("Salesforce API request limit exceeded")
