@@ -11,7 +11,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.config import Settings
 from pipelines.exports.source import DATASET as EXPORTS_DATASET
-from pipelines.exports.source import DUCKDB_MEMORY_LIMIT, ensure_raw_tables, exports_source
+from pipelines.exports.source import DUCKDB_MEMORY_LIMIT, declared_tables, exports_source
 from pipelines.progress import report
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sources.hubspot.settings import DATASET as HUBSPOT_DATASET
@@ -57,20 +57,26 @@ class RawTableTranslator(DagsterDltTranslator):
         )
 
 
-def _ensure_tables(con, dataset: str, source) -> None:
-    """Create, from each resource's declared columns, the raw tables no sync has filled yet, so that staging
-    always runs (an empty CRM is a valid CRM)."""
+def ensure_tables(con, dataset: str, tables: dict[str, dict[str, dict]]) -> None:
+    """Create, from their declared dlt columns, the raw tables no sync has filled yet, so that staging always
+    runs (an empty folder or an empty CRM is valid)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
     naming = SnakeCaseNaming()  # the names dlt gives columns (AccountId -> account_id)
-    for resource in source.resources.values():
-        columns = {naming.normalize_identifier(name): DUCKDB_TYPES.get(column.get("data_type"), "VARCHAR")
-                   for name, column in (resource.columns or {}).items()}
-        if columns:
-            declared = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
-            con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{resource.name} ({declared})")
+    for table, columns in tables.items():
+        declared = ", ".join(
+            f'"{naming.normalize_identifier(name)}" {DUCKDB_TYPES.get(hints.get("data_type"), "VARCHAR")}'
+            for name, hints in columns.items())
+        if declared:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{table} ({declared})")
 
 
-def build_raw_assets(settings: Settings, name: str, dataset: str, source, **run_options) -> AssetsDefinition:
+def resource_tables(source) -> dict[str, dict[str, dict]]:
+    """The tables an API source declares: one per resource, with the columns set in its hints."""
+    return {resource.name: resource.columns or {} for resource in source.resources.values()}
+
+
+def build_raw_assets(settings: Settings, name: str, dataset: str, source, tables: dict[str, dict[str, dict]],
+                     **run_options) -> AssetsDefinition:
     pipeline = make_pipeline(settings, f"payback_{name}", dataset)
 
     @dlt_assets(dlt_source=source, dlt_pipeline=pipeline, name=dataset,
@@ -79,10 +85,7 @@ def build_raw_assets(settings: Settings, name: str, dataset: str, source, **run_
         report(context, f"syncing {name}")
         results = list(dlt.run(context=context, **run_options))
         with closing(connect(settings)) as con:
-            if dataset == EXPORTS_DATASET:
-                ensure_raw_tables(con)
-            else:
-                _ensure_tables(con, dataset, source)
+            ensure_tables(con, dataset, tables)
             for result in results:
                 table = ".".join(result.asset_key.path)
                 rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
@@ -98,18 +101,18 @@ def build_raw_assets(settings: Settings, name: str, dataset: str, source, **run_
 def build_all_raw_assets(settings: Settings) -> list[AssetsDefinition]:
     """The export folder always; each CRM whose credentials are set."""
     assets = [build_raw_assets(settings, "exports", EXPORTS_DATASET,
-                               exports_source(settings.exports_dir, settings.reporting_timezone))]
+                               exports_source(settings.exports_dir, settings.reporting_timezone), declared_tables())]
     if settings.hubspot_access_token:
         source = hubspot_source(access_token=settings.hubspot_access_token, base_url=settings.hubspot_base_url,
                                 extra_properties=settings.hubspot_extra_properties,
                                 lookback_minutes=settings.hubspot_lookback_minutes)
         # API records arrive as dicts: parquet files, never INSERT VALUES, for the load.
-        assets.append(build_raw_assets(settings, "hubspot", HUBSPOT_DATASET, source,
+        assets.append(build_raw_assets(settings, "hubspot", HUBSPOT_DATASET, source, resource_tables(source),
                                        loader_file_format="parquet"))
     if settings.pipedrive_api_token:
         source = pipedrive_source(api_token=settings.pipedrive_api_token, base_url=settings.pipedrive_base_url,
                                   lookback_minutes=settings.pipedrive_lookback_minutes)
-        assets.append(build_raw_assets(settings, "pipedrive", PIPEDRIVE_DATASET, source,
+        assets.append(build_raw_assets(settings, "pipedrive", PIPEDRIVE_DATASET, source, resource_tables(source),
                                        loader_file_format="parquet"))
     if "salesforce" in settings.sources:
         source = salesforce_source(
@@ -117,6 +120,6 @@ def build_all_raw_assets(settings: Settings) -> list[AssetsDefinition]:
             client_id=settings.salesforce_client_id, client_secret=settings.salesforce_client_secret,
             refresh_token=settings.salesforce_refresh_token, token_url=settings.salesforce_token_url,
             lookback_minutes=settings.salesforce_lookback_minutes)
-        assets.append(build_raw_assets(settings, "salesforce", SALESFORCE_DATASET, source,
+        assets.append(build_raw_assets(settings, "salesforce", SALESFORCE_DATASET, source, resource_tables(source),
                                        loader_file_format="parquet"))
     return assets

@@ -15,9 +15,9 @@ from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_j
 
 from pipelines.config import Settings
 from pipelines.definitions import build_definitions
-from pipelines.exports.source import ensure_raw_tables, exports_source
+from pipelines.exports.source import declared_tables, exports_source
 from pipelines.fake_apis.hubspot import FakeHubSpot
-from pipelines.raw_assets import make_pipeline
+from pipelines.raw_assets import ensure_tables, make_pipeline
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sql_models import discover_models
 from pipelines.warehouse import connect
@@ -52,7 +52,7 @@ def ingest_ours(database: str, exports: str, kinds: list[str] | None = None) -> 
         source = source.with_resources(*kinds)
     make_pipeline(settings, "payback_exports", "raw_exports").run(source).raise_on_failed_jobs()
     with connect(settings) as con:
-        ensure_raw_tables(con)
+        ensure_tables(con, "raw_exports", declared_tables())
 
 
 def transforms_direct(database: str, exports: str) -> None:

@@ -22,20 +22,17 @@ DUCKDB_MEMORY_LIMIT = "256MB"  # per DuckDB instance; peak RSS must stay under 1
 REJECTS_TABLE = "rejects"
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 DLT_TYPES = {NUMBER: "double", TIMESTAMP: "timestamp", DATE: "date"}
-DUCKDB_TYPES = {NUMBER: "DOUBLE", TIMESTAMP: "TIMESTAMP", DATE: "DATE"}
 
 # Rejects of a file are replaced whenever that file is read again: a tombstone row deletes the old ones.
-REJECT_HINTS = dlt.mark.make_hints(
-    table_name=REJECTS_TABLE, write_disposition=MERGE, merge_key="file", primary_key=[],
-    columns={"file": {"data_type": "text"}, "line": {"data_type": "bigint"}, "kind": {"data_type": "text"},
-             "reason": {"data_type": "text"}, "raw_row": {"data_type": "text"},
-             "_tombstone": {"data_type": "bool", "hard_delete": True}},
-)
+REJECT_COLUMNS = {"file": {"data_type": "text"}, "line": {"data_type": "bigint"}, "kind": {"data_type": "text"},
+                  "reason": {"data_type": "text"}, "raw_row": {"data_type": "text"},
+                  "_tombstone": {"data_type": "bool", "hard_delete": True}}
+REJECT_HINTS = dlt.mark.make_hints(table_name=REJECTS_TABLE, write_disposition=MERGE, merge_key="file",
+                                   primary_key=[], columns=REJECT_COLUMNS)
 
 
-def kind_hints(kind: ExportKind, deduplicated: bool):
-    """Merge by primary key. `deduplicated` (each key at most once in this load) spares dlt a window over the
-    whole load to pick the latest row per key."""
+def kind_columns(kind: ExportKind) -> dict[str, dict]:
+    """The dlt column hints of an export kind's raw table, from the contract."""
     columns = {c.name: {"data_type": DLT_TYPES.get(c.type, "text"), "nullable": c.name not in kind.primary_key}
                for c in kind.columns}
     for c in kind.columns:
@@ -43,8 +40,19 @@ def kind_hints(kind: ExportKind, deduplicated: bool):
             columns[c.name]["timezone"] = False  # UTC, stored without time zone: joins stay fast
     if kind.updated_at:
         columns[kind.updated_at]["dedup_sort"] = "desc"
+    return columns
+
+
+def declared_tables() -> dict[str, dict[str, dict]]:
+    """Every raw table of the export source with its columns, filled by a file or not."""
+    return {**{kind.name: kind_columns(kind) for kind in KINDS.values()}, REJECTS_TABLE: REJECT_COLUMNS}
+
+
+def kind_hints(kind: ExportKind, deduplicated: bool):
+    """Merge by primary key. `deduplicated` (each key at most once in this load) spares dlt a window over the
+    whole load to pick the latest row per key."""
     return dlt.mark.make_hints(table_name=kind.name, write_disposition={**MERGE, "deduplicated": deduplicated},
-                               primary_key=list(kind.primary_key), columns=columns)
+                               primary_key=list(kind.primary_key), columns=kind_columns(kind))
 
 
 def _rejects(table):
@@ -136,13 +144,3 @@ def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", batch_row
     """All export kinds, plus the report of unrecognized files."""
     resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, batch_rows) for kind in KINDS.values()]
     return [*resources, _unrecognized_files(Path(exports_dir))]
-
-
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables no file has filled yet, with the contract's columns, so that staging always runs."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {DATASET}")
-    for kind in KINDS.values():
-        columns = ", ".join(f'"{c.name}" {DUCKDB_TYPES.get(c.type, "VARCHAR")}' for c in kind.columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {DATASET}.{kind.name} ({columns})")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {DATASET}.{REJECTS_TABLE} (file VARCHAR, line BIGINT, kind VARCHAR, "
-                "reason VARCHAR, raw_row VARCHAR, _tombstone BOOLEAN)")
