@@ -177,10 +177,13 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
     return query, source.first_line
 
 
+def _hash_sql(columns: list[str] | tuple[str, ...]) -> str:
+    return "hash(" + ", ".join(quote(c) for c in columns) + ")"
+
+
 def _version_hash_sql(kind: ExportKind) -> str:
     """One number per (key, updated_at): two rows with the same one leave no way to tell which is current."""
-    parts = list(kind.primary_key) + ([kind.updated_at] if kind.updated_at else [])
-    return "hash(" + ", ".join(quote(p) for p in parts) + ")"
+    return _hash_sql([*kind.primary_key, *([kind.updated_at] if kind.updated_at else [])])
 
 
 @dataclass
@@ -196,20 +199,19 @@ class FilePlan:
 
 
 def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind) -> FilePlan:
-    """Type the file and count its repeated keys. Only the key columns are read for the count (DuckDB prunes the
-    rest of the query). Keys that repeat with different `updated_at` are fine: the latest wins on load."""
+    """Type the file and count its keys. Only the key columns are read for the count (DuckDB prunes the rest of
+    the query); the repeated versions are listed only when there are some. Keys that repeat with different
+    `updated_at` are fine: the latest wins on load."""
     try:
         query, first_line = build_query(con, path, kind)
-        key = "hash(" + ", ".join(quote(p) for p in kind.primary_key) + ")"
-        versions = (f"SELECT {_version_hash_sql(kind)} AS version, any_value({key}) AS key, count(*) AS n "
-                    f"FROM ({query}) GROUP BY version")
-        repeated, counts, keys, rows = con.execute(
-            f"SELECT list(version) FILTER (WHERE n > 1), list(n) FILTER (WHERE n > 1), count(DISTINCT key), sum(n) "
-            f"FROM ({versions})").fetchall()[0]
+        key, version = _hash_sql(kind.primary_key), _version_hash_sql(kind)
+        rows, keys, versions = con.execute(
+            f"SELECT count(*), count(DISTINCT {key}), count(DISTINCT {version}) FROM ({query})").fetchall()[0]
+        duplicates = {} if versions == rows else dict(con.execute(
+            f"SELECT {version} AS version, count(*) FROM ({query}) GROUP BY version HAVING count(*) > 1").fetchall())
     except (FileContractError, duckdb.Error) as error:
         return FilePlan(relative, kind, error=str(error).splitlines()[0])
-    duplicates = dict(zip(repeated or [], counts or [], strict=True))
-    return FilePlan(relative, kind, query, first_line, duplicates, keys_unique=keys == (rows or 0))
+    return FilePlan(relative, kind, query, first_line, duplicates, keys_unique=keys == rows)
 
 
 def _duplicate_reasons(table: pa.Table, kind: ExportKind, duplicates: dict[int, int]) -> pa.Array | None:
@@ -253,9 +255,11 @@ def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
                 reasons = pc.coalesce(reasons, duplicate_reasons)
             table = table.drop_columns(["_version_hash"])
         bad = pc.is_valid(reasons)
-        good = _keys_not_null(table.filter(pc.invert(bad)).drop_columns(["_reject_reason", "_raw_row"]), kind)
+        rejected = len(reasons) - reasons.null_count
+        good = (table.filter(pc.invert(bad)) if rejected else table).drop_columns(["_reject_reason", "_raw_row"])
+        good = _keys_not_null(good, kind)
         rejects = None
-        if pc.any(bad).as_py():
+        if rejected:
             lines = pc.add(pc.indices_nonzero(bad), offset + first_line)
             count = len(lines)
             # A duplicate is otherwise a good row: its raw row is the typed one.
@@ -270,3 +274,4 @@ def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
                                 "raw_row": raw}).cast(REJECT_SCHEMA)
         offset += table.num_rows
         yield (good if good.num_rows else None), rejects
+

@@ -13,6 +13,7 @@ from pathlib import Path
 import dlt
 import duckdb
 import pyarrow as pa
+from dlt.common.schema.utils import has_table_seen_data
 
 from pipelines.exports.contract import DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, ExportKind, kind_of
 from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, plan_file, read_file
@@ -48,11 +49,20 @@ def declared_tables() -> dict[str, dict[str, dict]]:
     return {**{kind.name: kind_columns(kind) for kind in KINDS.values()}, REJECTS_TABLE: REJECT_COLUMNS}
 
 
-def kind_hints(kind: ExportKind, deduplicated: bool):
+def kind_hints(kind: ExportKind, deduplicated: bool, into_empty_table: bool):
     """Merge by primary key. `deduplicated` (each key at most once in this load) spares dlt a window over the
-    whole load to pick the latest row per key."""
-    return dlt.mark.make_hints(table_name=kind.name, write_disposition={**MERGE, "deduplicated": deduplicated},
+    whole load to pick the latest row per key; loaded into an empty table, such rows are simply appended, which
+    spares dlt the staging copy and the delete as well (the first load of a large export is most of its cost)."""
+    disposition = "append" if deduplicated and into_empty_table else {**MERGE, "deduplicated": deduplicated}
+    return dlt.mark.make_hints(table_name=kind.name, write_disposition=disposition,
                                primary_key=list(kind.primary_key), columns=kind_columns(kind))
+
+
+def _table_has_seen_data(table: str) -> bool:
+    """Whether dlt ever loaded rows into the table: its own record, kept in the schema stored with the data. Raw
+    export rows are replaced, never deleted, so a table that has seen no data is empty."""
+    tables = dlt.current.source_schema().tables
+    return table in tables and has_table_seen_data(tables[table])
 
 
 def _rejects(table):
@@ -103,7 +113,8 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
         changed = {rel: path for rel, path in files.items()
                    if (state.get(rel) or [None, None])[:2] != fingerprint(path)}
         plans = [plan_file(con, path, relative, kind) for relative, path in changed.items()]
-        hints = kind_hints(kind, deduplicated=len(plans) == 1 and plans[0].keys_unique)
+        deduplicated = len(plans) == 1 and plans[0].keys_unique
+        hints = kind_hints(kind, deduplicated, into_empty_table=not _table_has_seen_data(kind.name))
         for plan in plans:
             if (state.get(plan.relative) or [0, 0, 0])[2]:
                 yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
