@@ -1,6 +1,7 @@
 """One measured step per process: `python -m pipelines.bench.steps STEP JSON-ARGS OUT` writes its in-process
 wall time and the process's peak RSS as JSON to OUT. A fresh process per step keeps peak RSS honest; modules are
-imported before the clock starts, so the time is the work, not Python's start-up."""
+imported before the clock starts (including those dlt imports lazily), so the time is the work, not Python's
+start-up."""
 
 import json
 import resource
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dlt
+import dlt.common.libs.sql_alchemy_compat  # noqa: F401  dlt imports SQLAlchemy lazily, to print a load's credentials
 import duckdb
 from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
 
