@@ -119,3 +119,33 @@ def test_currency_without_rate_is_flagged_and_left_out_of_totals(tmp_path):
     failed = failed_checks(result)
     assert "no FX rate for JPY" in failed["staging/spend:currency_convertible"].metadata["failing_keys"].value
     assert "spend -5" in failed["staging/spend:spend_not_negative"].metadata["failing_keys"].value
+
+
+def test_line_numbers_hold_across_batches(tmp_path):
+    """A file large enough for DuckDB to parse in parallel, read in tables of 1,000 rows: each reject still
+    names its own line (header = line 1, so row n is line n + 1) and every good row loads exactly once."""
+    from pipelines.exports.contract import KINDS
+    from pipelines.exports.reader import plan_file, read_file
+    from pipelines.exports.source import _reader_connection
+
+    rows = 200_000
+    bad = {1: "12abc", 2_048: "x", 2_049: "", 99_999: "?", rows: "n/a"}  # row number -> broken amount
+    lines = ["deal_id,company_id,created_at,status,amount,currency"]
+    lines += [f"d{n},A,2025-01-05,open,{bad.get(n, n)},EUR" for n in range(1, rows + 1)]
+    lines.append(f"d{rows // 2},A,2025-01-05,open,1,EUR")  # a second d100000, same (absent) updated_at
+    path = tmp_path / "deals.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    con = _reader_connection("UTC")
+    plan = plan_file(con, path, "deals.csv", KINDS["deals"])
+    good_rows, rejected = 0, {}
+    for good, rejects in read_file(con, plan, batch_rows=1_000):
+        good_rows += 0 if good is None else good.num_rows
+        if rejects is not None:
+            rejected.update(zip(rejects["line"].to_pylist(), rejects["reason"].to_pylist(), strict=True))
+
+    duplicate = "duplicate deal_id d100000: 2 rows and no later updated_at to tell which is current"
+    assert rejected == {2: "unparseable number in amount: 12abc", 2_049: "unparseable number in amount: x",
+                        2_050: "missing required field amount", 100_000: "unparseable number in amount: ?",
+                        100_001: duplicate, rows + 1: "unparseable number in amount: n/a", rows + 2: duplicate}
+    assert good_rows == rows + 1 - len(rejected)

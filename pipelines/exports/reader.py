@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, ExportKind
 
-BATCH_ROWS = 1_000_000
+BATCH_ROWS = 500_000
 SQL_TYPES = {NUMBER: "DOUBLE", TIMESTAMP: "TIMESTAMP", DATE: "DATE"}
 REJECT_SCHEMA = pa.schema([pa.field("file", pa.string(), nullable=False), ("line", pa.int64()),
                            ("kind", pa.string()), ("reason", pa.string()), ("raw_row", pa.string())])
@@ -205,8 +205,10 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
     try:
         query, first_line = build_query(con, path, kind)
         key, version = _hash_sql(kind.primary_key), _version_hash_sql(kind)
+        versions_sql = f"count(DISTINCT {version})" if kind.updated_at else "NULL"  # else a version is a key
         rows, keys, versions = con.execute(
-            f"SELECT count(*), count(DISTINCT {key}), count(DISTINCT {version}) FROM ({query})").fetchall()[0]
+            f"SELECT count(*), count(DISTINCT {key}), {versions_sql} FROM ({query})").fetchall()[0]
+        versions = keys if versions is None else versions
         duplicates = {} if versions == rows else dict(con.execute(
             f"SELECT {version} AS version, count(*) FROM ({query}) GROUP BY version HAVING count(*) > 1").fetchall())
     except (FileContractError, duckdb.Error) as error:
@@ -234,6 +236,19 @@ def _keys_not_null(table: pa.Table, kind: ExportKind) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
+def _tables_of(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+    """DuckDB hands out batches of about 100k rows whatever size is asked; gathered (without copying) into tables
+    of `rows`, the per-item costs downstream (dlt's hints and schema, a parquet write) are paid per `rows`."""
+    pending: list[pa.RecordBatch] = []
+    for batch in batches:
+        pending.append(batch)
+        if sum(b.num_rows for b in pending) >= rows:
+            yield pa.Table.from_batches(pending)
+            pending = []
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
 def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
               batch_rows: int = BATCH_ROWS) -> Iterator[tuple[pa.Table | None, pa.Table | None]]:
     """Yield (good rows, rejects) per batch. A whole-file contract break yields one reject with no line."""
@@ -246,8 +261,7 @@ def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
     if duplicates:
         query = f"SELECT *, {_version_hash_sql(kind)} AS _version_hash FROM ({query})"
     offset = 0
-    for batch in con.sql(query).to_arrow_reader(batch_rows):
-        table = pa.Table.from_batches([batch])
+    for table in _tables_of(con.sql(query).to_arrow_reader(batch_rows), batch_rows):
         reasons = table["_reject_reason"]
         if duplicates:
             duplicate_reasons = _duplicate_reasons(table, kind, duplicates)
