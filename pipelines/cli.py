@@ -277,8 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from pipelines.bench.run import DEFAULT_SPEND_ROWS, run_benchmark
 
-        report = run_benchmark(args.rows or DEFAULT_SPEND_ROWS)
-        return 0 if all(f["met"] is not False for f in report["figures"]) else 1
+        run_benchmark(args.rows or DEFAULT_SPEND_ROWS)
+        return 0  # a benchmark is not a test: a missed target is reported in the table, not as a failure
     settings = _settings()
     if args.command == "query":
         return run_query(settings, args.sql, args.format)
