@@ -149,3 +149,22 @@ def test_line_numbers_hold_across_batches(tmp_path):
                         2_050: "missing required field amount", 100_000: "unparseable number in amount: ?",
                         100_001: duplicate, rows + 1: "unparseable number in amount: n/a", rows + 2: duplicate}
     assert good_rows == rows + 1 - len(rejected)
+
+
+def test_values_padded_with_spaces_are_read_and_blank_ones_are_missing(tmp_path):
+    """Casts take ' 100 ' as 100 without trimming first; a value of spaces only is a missing value."""
+    from pipelines.exports.contract import KINDS
+    from pipelines.exports.reader import plan_file, read_file
+    from pipelines.exports.source import _reader_connection
+
+    path = tmp_path / "deals.csv"
+    path.write_text("deal_id,company_id,created_at,status,amount,currency\n"
+                    " d1 ,A, 2025-01-05 , open , 100.5 , eur \n"
+                    "d2,A,2025-01-05,open,   ,EUR\n")
+    con = _reader_connection("UTC")
+    [(good, rejects)] = list(read_file(con, plan_file(con, path, "deals.csv", KINDS["deals"])))
+    assert good.select(["deal_id", "status", "amount", "currency"]).to_pylist() == [
+        {"deal_id": "d1", "status": "open", "amount": 100.5, "currency": "EUR"}]
+    assert str(good["created_at"][0]) == "2025-01-05 00:00:00"
+    assert list(zip(rejects["line"].to_pylist(), rejects["reason"].to_pylist(), strict=True)) == [
+        (3, "missing required field amount")]

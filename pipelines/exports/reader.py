@@ -100,15 +100,17 @@ def _open_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
 
 
 def _typed(expression: str, source_type: str, column_type: str) -> tuple[str, str]:
-    """(value as text for messages, typed value) of one contract column."""
+    """(value as text for messages, typed value) of one contract column. Casts read the value as it is (they
+    ignore surrounding spaces themselves): trimming every value first would cost a third of the read."""
     text = expression if source_type == "VARCHAR" else f"CAST({expression} AS VARCHAR)"
     text = f"nullif(trim({text}), '')"
     if column_type == NUMBER:
-        typed = f"try_cast({text} AS DOUBLE)" if source_type == "VARCHAR" else f"try_cast({expression} AS DOUBLE)"
-    elif column_type == TIMESTAMP:
-        typed = f"timezone('UTC', try_cast({text if source_type == 'VARCHAR' else expression} AS TIMESTAMPTZ))"
+        typed = f"try_cast({expression} AS DOUBLE)"
+    elif column_type == TIMESTAMP:  # but a date alone followed by a space is no timestamp: trimmed, second try
+        typed = (f"timezone('UTC', coalesce(try_cast({expression} AS TIMESTAMPTZ), try_cast({text} AS TIMESTAMPTZ)))"
+                 if source_type == "VARCHAR" else f"timezone('UTC', try_cast({expression} AS TIMESTAMPTZ))")
     elif column_type == DATE:
-        typed = (f"coalesce(try_cast({text} AS DATE), CAST(try_cast({text} AS TIMESTAMP) AS DATE))"
+        typed = (f"coalesce(try_cast({expression} AS DATE), CAST(try_cast({text} AS TIMESTAMP) AS DATE))"
                  if source_type == "VARCHAR" else f"try_cast({expression} AS DATE)")
     elif column_type == CURRENCY:
         typed = f"upper({text})"
@@ -145,10 +147,12 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
         text, typed = _typed(expression, source_type, column.type)
         typed_columns[column.name] = f"lower({typed})" if column.allowed else typed
         name = literal(column.name)
+        # A typed value that casts is neither missing nor unparseable: its text is only looked at when it fails.
+        parsed = f"{typed} IS NULL AND " if column.type in (NUMBER, TIMESTAMP, DATE) else ""
         if column.required:
-            reasons.append(f"CASE WHEN {text} IS NULL THEN 'missing required field ' || {name} END")
+            reasons.append(f"CASE WHEN {parsed}{text} IS NULL THEN 'missing required field ' || {name} END")
         if column.type in (NUMBER, TIMESTAMP, DATE):
-            reasons.append(f"CASE WHEN {text} IS NOT NULL AND {typed} IS NULL "
+            reasons.append(f"CASE WHEN {parsed}{text} IS NOT NULL "
                            f"THEN 'unparseable {column.type} in ' || {name} || ': ' || {text} END")
         if column.type == CURRENCY:
             reasons.append(f"CASE WHEN {text} IS NOT NULL AND NOT regexp_full_match({typed}, '[A-Z]{{3}}') "
