@@ -3,6 +3,7 @@
 import textwrap
 from pathlib import Path
 
+import dlt
 import duckdb
 import pytest
 from dagster import DagsterInstance
@@ -73,6 +74,18 @@ def source_error(failure) -> str:
         error = error.__cause__ or error.__context__
     assert error is not None, f"no SourceError behind {failure.value!r}"
     return str(error)
+
+
+def sync_api_source(tmp_path: Path, source, dataset: str):
+    """Load an API source into `tmp_path/api.duckdb` with parquet files, as the project loads API sources."""
+    pipeline = dlt.pipeline(f"{dataset}_test", destination=dlt.destinations.duckdb(str(tmp_path / "api.duckdb")),
+                            dataset_name=dataset, pipelines_dir=str(tmp_path / "dlt"))
+    return pipeline.run(source, loader_file_format="parquet")
+
+
+def api_rows(tmp_path: Path, sql: str) -> list[tuple]:
+    """The result of `sql` on the database `sync_api_source` loaded."""
+    return query_file(tmp_path / "api.duckdb", sql)
 
 
 def query_file(path, sql: str) -> list[tuple]:

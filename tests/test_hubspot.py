@@ -4,12 +4,11 @@ cap, 429 with Retry-After, 5xx, archived records, records modified between syncs
 import logging
 from datetime import UTC, datetime, timedelta
 
-import dlt
 import pytest
 
 from pipelines.fake_apis.hubspot import FakeHubSpot
 from pipelines.sources.hubspot import hubspot_source
-from tests.conftest import Project, assert_same_marts, failed_checks, query_file, source_error
+from tests.conftest import Project, api_rows, assert_same_marts, failed_checks, source_error, sync_api_source
 
 TOKEN = "pat-na1-0123-secret-token-4567"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -29,15 +28,9 @@ def add_contacts(fake: FakeHubSpot, count: int) -> None:
 
 
 def sync(tmp_path, base_url, **options):
-    pipeline = dlt.pipeline("hubspot_test", destination=dlt.destinations.duckdb(str(tmp_path / "h.duckdb")),
-                            dataset_name="raw_hubspot", pipelines_dir=str(tmp_path / "dlt"))
     source = hubspot_source(access_token=options.pop("token", TOKEN), base_url=base_url, result_cap=100,
                             backoff_factor=0.01, **options)
-    return pipeline.run(source, loader_file_format="parquet")
-
-
-def rows(tmp_path, sql):
-    return query_file(tmp_path / "h.duckdb", sql)
+    return sync_api_source(tmp_path, source, "raw_hubspot")
 
 
 def test_every_record_loaded_once_across_the_search_cap_429_and_500(tmp_path, hubspot):
@@ -45,7 +38,7 @@ def test_every_record_loaded_once_across_the_search_cap_429_and_500(tmp_path, hu
     hubspot.fail(429, times=1, path_contains="contacts/search", retry_after="1")
     hubspot.fail(500, times=1, path_contains="contacts/search")
     sync(tmp_path, hubspot.start())
-    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(260, 260)]
+    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(260, 260)]
     # No search ever asked past the cap.
     assert all(int(body.get("after") or 0) < 100 for body in hubspot.searches("contacts"))
 
@@ -63,9 +56,9 @@ def test_second_sync_asks_only_for_records_modified_since_the_cursor(tmp_path, h
     # The last contact was modified at T0 + 30 min; the lookback of 10 minutes starts the next search at +20.
     assert [f["value"] for f in second[0]["filterGroups"][0]["filters"] if f["operator"] == "GTE"] == [
         str(int((T0 + timedelta(minutes=20)).timestamp() * 1000))]
-    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(30, 30)]
-    assert rows(tmp_path, "SELECT email FROM raw_hubspot.contacts WHERE id = '7'") == [("updated@example.com",)]
-    assert rows(tmp_path, "SELECT archived FROM raw_hubspot.contacts WHERE id = '8'") == [(True,)]
+    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(30, 30)]
+    assert api_rows(tmp_path, "SELECT email FROM raw_hubspot.contacts WHERE id = '7'") == [("updated@example.com",)]
+    assert api_rows(tmp_path, "SELECT archived FROM raw_hubspot.contacts WHERE id = '8'") == [(True,)]
 
 
 def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, hubspot):
@@ -77,7 +70,7 @@ def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, hubs
     assert "HTTP 503" in str(failure.value) and TOKEN not in str(failure.value)
     hubspot.down_after = None
     sync(tmp_path, base_url)
-    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(250, 250)]
+    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(250, 250)]
 
 
 def test_wrong_token_is_one_line_naming_the_variable(tmp_path, hubspot):
@@ -105,8 +98,8 @@ def test_deals_carry_associations_and_pipeline_stages(tmp_path, hubspot):
                 closedate="2025-01-20T10:00:00Z")
     hubspot.link("9", contact_id="1", company_id="501")
     sync(tmp_path, hubspot.start())
-    assert rows(tmp_path, "SELECT primary_contact_id, primary_company_id FROM raw_hubspot.deals") == [("1", "501")]
-    assert rows(tmp_path, "SELECT stage_id FROM raw_hubspot.deal_pipelines WHERE is_closed AND probability = 1"
+    assert api_rows(tmp_path, "SELECT primary_contact_id, primary_company_id FROM raw_hubspot.deals") == [("1", "501")]
+    assert api_rows(tmp_path, "SELECT stage_id FROM raw_hubspot.deal_pipelines WHERE is_closed AND probability = 1"
                 ) == [("closedwon",)]
 
 

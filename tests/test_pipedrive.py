@@ -4,12 +4,11 @@ paging, `updated_since`, 429 with Retry-After, 5xx, deleted deals, a crash mid-s
 import logging
 from datetime import UTC, datetime, timedelta
 
-import dlt
 import pytest
 
 from pipelines.fake_apis.pipedrive import FakePipedrive
 from pipelines.sources.pipedrive import pipedrive_source
-from tests.conftest import Project, assert_same_marts, failed_checks, query_file, source_error
+from tests.conftest import Project, api_rows, assert_same_marts, failed_checks, source_error, sync_api_source
 
 TOKEN = "0123456789abcdef-pipedrive-secret"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -29,15 +28,9 @@ def add_deals(fake: FakePipedrive, count: int) -> None:
 
 
 def sync(tmp_path, base_url, **options):
-    pipeline = dlt.pipeline("pipedrive_test", destination=dlt.destinations.duckdb(str(tmp_path / "p.duckdb")),
-                            dataset_name="raw_pipedrive", pipelines_dir=str(tmp_path / "dlt"))
     source = pipedrive_source(api_token=options.pop("token", TOKEN), base_url=base_url, backoff_factor=0.01,
                               **options)
-    return pipeline.run(source, loader_file_format="parquet")
-
-
-def rows(tmp_path, sql):
-    return query_file(tmp_path / "p.duckdb", sql)
+    return sync_api_source(tmp_path, source, "raw_pipedrive")
 
 
 def test_every_deal_loaded_once_across_pages_429_and_500(tmp_path, pipedrive):
@@ -45,7 +38,7 @@ def test_every_deal_loaded_once_across_pages_429_and_500(tmp_path, pipedrive):
     pipedrive.fail(429, times=1, path_contains="deals", retry_after="1")
     pipedrive.fail(500, times=1, path_contains="deals")
     sync(tmp_path, pipedrive.start())
-    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_pipedrive.deals") == [(1200, 1200)]
+    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_pipedrive.deals") == [(1200, 1200)]
     assert [p.get("cursor") is None for p in pipedrive.listed("deals") if p.get("status") != "deleted"].count(
         False) == 2  # pages two and three were asked with the cursor
 
@@ -63,10 +56,10 @@ def test_second_sync_asks_only_for_changes_and_marks_deleted_deals(tmp_path, pip
     asked = [params for _, path, params, _ in pipedrive.requests[before:] if path == "/api/v2/deals"]
     # The last deal changed at T0 + 20 min; a lookback of 10 minutes asks from T0 + 10 min.
     assert {p["updated_since"] for p in asked} == {"2025-01-06T09:10:00Z"}
-    assert rows(tmp_path, "SELECT status, value, currency FROM raw_pipedrive.deals WHERE id = 5") == [
+    assert api_rows(tmp_path, "SELECT status, value, currency FROM raw_pipedrive.deals WHERE id = 5") == [
         ("won", 999.0, "USD")]
-    assert rows(tmp_path, "SELECT is_deleted FROM raw_pipedrive.deals WHERE id = 6") == [(True,)]
-    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_pipedrive.deals") == [(20, 20)]
+    assert api_rows(tmp_path, "SELECT is_deleted FROM raw_pipedrive.deals WHERE id = 6") == [(True,)]
+    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_pipedrive.deals") == [(20, 20)]
 
 
 def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, pipedrive):
@@ -78,7 +71,7 @@ def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, pipe
     assert "HTTP 503" in str(failure.value) and TOKEN not in str(failure.value)
     pipedrive.down_after = None
     sync(tmp_path, base_url)
-    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_pipedrive.deals") == [(1200, 1200)]
+    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_pipedrive.deals") == [(1200, 1200)]
 
 
 def test_wrong_token_is_one_line_naming_the_variable_and_no_token_leaks(tmp_path, pipedrive, caplog):
@@ -131,4 +124,4 @@ def test_429_without_retry_after_waits_for_the_rate_limit_reset_header(tmp_path,
     sync(tmp_path, pipedrive.start())
     # Backoff alone would retry after ~0.01 s: the wait comes from X-RateLimit-Reset (1 second).
     assert time.monotonic() - started >= 1.0
-    assert rows(tmp_path, "SELECT count(*) FROM raw_pipedrive.deals") == [(3,)]
+    assert api_rows(tmp_path, "SELECT count(*) FROM raw_pipedrive.deals") == [(3,)]

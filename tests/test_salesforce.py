@@ -4,12 +4,11 @@ paged by nextRecordsUrl, queryAll with IsDeleted, SystemModstamp incremental, OA
 import logging
 from datetime import UTC, datetime, timedelta
 
-import dlt
 import pytest
 
 from pipelines.fake_apis.salesforce import FakeSalesforce
 from pipelines.sources.salesforce import salesforce_source
-from tests.conftest import Project, assert_same_marts, failed_checks, query_file, source_error
+from tests.conftest import Project, api_rows, assert_same_marts, failed_checks, source_error, sync_api_source
 
 TOKEN = "00DRO000001-salesforce-secret-session"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -29,16 +28,10 @@ def add_accounts(fake: FakeSalesforce, count: int) -> None:
 
 
 def sync(tmp_path, base_url, **options):
-    pipeline = dlt.pipeline("salesforce_test", destination=dlt.destinations.duckdb(str(tmp_path / "s.duckdb")),
-                            dataset_name="raw_salesforce", pipelines_dir=str(tmp_path / "dlt"))
     if "access_token" not in options and "client_id" not in options:
         options["access_token"] = TOKEN
     source = salesforce_source(instance_url=base_url, backoff_factor=0.01, **options)
-    return pipeline.run(source, loader_file_format="parquet")
-
-
-def rows(tmp_path, sql):
-    return query_file(tmp_path / "s.duckdb", sql)
+    return sync_api_source(tmp_path, source, "raw_salesforce")
 
 
 def test_every_record_once_across_next_records_url_pages_and_failures(tmp_path, salesforce):
@@ -46,7 +39,7 @@ def test_every_record_once_across_next_records_url_pages_and_failures(tmp_path, 
     salesforce.fail(429, times=1, path_contains="queryAll", retry_after="1")
     salesforce.fail(500, times=1, path_contains="/query/")
     sync(tmp_path, salesforce.start())
-    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_salesforce.accounts") == [(130, 130)]
+    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_salesforce.accounts") == [(130, 130)]
     pages = [path for _, path, _, _ in salesforce.requests if "/query/01gFAKE" in path]
     assert len(set(pages)) == 2
 
@@ -63,9 +56,9 @@ def test_second_sync_asks_from_the_cursor_and_marks_deletions(tmp_path, salesfor
              if "q" in params and "FROM Account " in params["q"]]
     # The last change seen was at T0 + 10 min; a 5-minute lookback asks from T0 + 5 min.
     assert asked == [asked[0]] and "WHERE SystemModstamp >= 2025-01-06T09:05:00Z" in asked[0]
-    assert rows(tmp_path, "SELECT name FROM raw_salesforce.accounts WHERE id = '001000003'") == [("Renamed",)]
-    assert rows(tmp_path, "SELECT is_deleted FROM raw_salesforce.accounts WHERE id = '001000004'") == [(True,)]
-    assert rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(10,)]
+    assert api_rows(tmp_path, "SELECT name FROM raw_salesforce.accounts WHERE id = '001000003'") == [("Renamed",)]
+    assert api_rows(tmp_path, "SELECT is_deleted FROM raw_salesforce.accounts WHERE id = '001000004'") == [(True,)]
+    assert api_rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(10,)]
 
 
 def test_currency_iso_code_only_when_the_org_has_it(tmp_path, salesforce):
@@ -73,7 +66,7 @@ def test_currency_iso_code_only_when_the_org_has_it(tmp_path, salesforce):
     salesforce.add("Opportunity", "006A", T0, Name="Deal", Amount=10.0, IsClosed=False, IsWon=False)
     sync(tmp_path, salesforce.start())
     assert all("CurrencyIsoCode" not in q for q in salesforce.queries() if "FROM Opportunity" in q)
-    assert rows(tmp_path, "SELECT currency_iso_code FROM raw_salesforce.opportunities") == [(None,)]
+    assert api_rows(tmp_path, "SELECT currency_iso_code FROM raw_salesforce.opportunities") == [(None,)]
 
 
 def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, salesforce):
@@ -85,14 +78,14 @@ def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, sale
     assert "HTTP 503" in str(failure.value) and TOKEN not in str(failure.value)
     salesforce.down_after = None
     sync(tmp_path, base_url)
-    assert rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_salesforce.accounts") == [(130, 130)]
+    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_salesforce.accounts") == [(130, 130)]
 
 
 def test_client_credentials_flow_gets_the_token_and_no_secret_leaks(tmp_path, salesforce, caplog):
     add_accounts(salesforce, 3)
     with caplog.at_level(logging.DEBUG):
         sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret")
-    assert rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(3,)]
+    assert api_rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(3,)]
     token_calls = [body for _, path, _, body in salesforce.requests if path == "/services/oauth2/token"]
     assert token_calls == [{"client_id": "client-id", "client_secret": "client-secret",
                             "grant_type": "client_credentials"}]
@@ -143,7 +136,7 @@ def test_refresh_token_flow_is_used_when_a_refresh_token_is_set(tmp_path, salesf
          refresh_token="refresh-me")
     token_calls = [body for _, path, _, body in salesforce.requests if path == "/services/oauth2/token"]
     assert [(call["grant_type"], call["refresh_token"]) for call in token_calls] == [("refresh_token", "refresh-me")]
-    assert rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(2,)]
+    assert api_rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(2,)]
 
 
 def test_exhausted_api_quota_is_not_called_a_token_problem(tmp_path, salesforce):
