@@ -5,6 +5,9 @@ import json
 
 import pytest
 
+from pipelines.exports.contract import KINDS
+from pipelines.exports.reader import BATCH_ROWS, plan_file, read_file
+from pipelines.exports.source import _reader_connection
 from tests.conftest import Project, failed_checks
 
 DEALS = """
@@ -121,13 +124,20 @@ def test_currency_without_rate_is_flagged_and_left_out_of_totals(tmp_path):
     assert "spend -5" in failed["staging/spend:spend_not_negative"].metadata["failing_keys"].value
 
 
+def read_deals(path, batch_rows: int = BATCH_ROWS) -> list:
+    """A deals export read straight through the reader: (good rows, rejects) per table."""
+    con = _reader_connection("UTC")
+    return list(read_file(con, plan_file(con, path, path.name, KINDS["deals"]), batch_rows))
+
+
+def reject_lines(tables: list) -> list[tuple[int, str]]:
+    return [(line, reason) for _, rejects in tables if rejects is not None
+            for line, reason in zip(rejects["line"].to_pylist(), rejects["reason"].to_pylist(), strict=True)]
+
+
 def test_line_numbers_hold_across_batches(tmp_path):
     """A file large enough for DuckDB to parse in parallel, read in tables of 1,000 rows: each reject still
     names its own line (header = line 1, so row n is line n + 1) and every good row loads exactly once."""
-    from pipelines.exports.contract import KINDS
-    from pipelines.exports.reader import plan_file, read_file
-    from pipelines.exports.source import _reader_connection
-
     rows = 200_000
     bad = {1: "12abc", 2_048: "x", 2_049: "", 99_999: "?", rows: "n/a"}  # row number -> broken amount
     lines = ["deal_id,company_id,created_at,status,amount,currency"]
@@ -136,13 +146,9 @@ def test_line_numbers_hold_across_batches(tmp_path):
     path = tmp_path / "deals.csv"
     path.write_text("\n".join(lines) + "\n")
 
-    con = _reader_connection("UTC")
-    plan = plan_file(con, path, "deals.csv", KINDS["deals"])
-    good_rows, rejected = 0, {}
-    for good, rejects in read_file(con, plan, batch_rows=1_000):
-        good_rows += 0 if good is None else good.num_rows
-        if rejects is not None:
-            rejected.update(zip(rejects["line"].to_pylist(), rejects["reason"].to_pylist(), strict=True))
+    tables = read_deals(path, batch_rows=1_000)
+    good_rows = sum(good.num_rows for good, _ in tables if good is not None)
+    rejected = dict(reject_lines(tables))
 
     duplicate = "duplicate deal_id d100000: 2 rows and no later updated_at to tell which is current"
     assert rejected == {2: "unparseable number in amount: 12abc", 2_049: "unparseable number in amount: x",
@@ -153,18 +159,12 @@ def test_line_numbers_hold_across_batches(tmp_path):
 
 def test_values_padded_with_spaces_are_read_and_blank_ones_are_missing(tmp_path):
     """Casts take ' 100 ' as 100 without trimming first; a value of spaces only is a missing value."""
-    from pipelines.exports.contract import KINDS
-    from pipelines.exports.reader import plan_file, read_file
-    from pipelines.exports.source import _reader_connection
-
     path = tmp_path / "deals.csv"
     path.write_text("deal_id,company_id,created_at,status,amount,currency\n"
                     " d1 ,A, 2025-01-05 , open , 100.5 , eur \n"
                     "d2,A,2025-01-05,open,   ,EUR\n")
-    con = _reader_connection("UTC")
-    [(good, rejects)] = list(read_file(con, plan_file(con, path, "deals.csv", KINDS["deals"])))
+    [(good, _)] = tables = read_deals(path)
     assert good.select(["deal_id", "status", "amount", "currency"]).to_pylist() == [
         {"deal_id": "d1", "status": "open", "amount": 100.5, "currency": "EUR"}]
     assert str(good["created_at"][0]) == "2025-01-05 00:00:00"
-    assert list(zip(rejects["line"].to_pylist(), rejects["reason"].to_pylist(), strict=True)) == [
-        (3, "missing required field amount")]
+    assert reject_lines(tables) == [(3, "missing required field amount")]
