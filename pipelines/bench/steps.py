@@ -106,8 +106,7 @@ def api_sync(database: str, contacts: int, requests_per_second: float) -> dict:
         fake.add("contacts", str(number), moment + timedelta(seconds=number), email=f"p{number}@example.com")
     source = hubspot_source(access_token="bench-token", base_url=fake.start(),
                             requests_per_second=requests_per_second)
-    pipeline = dlt.pipeline("bench_api", destination=dlt.destinations.duckdb(database),
-                            dataset_name="raw_hubspot", pipelines_dir=str(Path(database).parent / "dlt_api"))
+    pipeline = make_pipeline(_settings(database, str(Path(database).parent)), "bench_api", "raw_hubspot")
     started = time.perf_counter()
     pipeline.run(source, loader_file_format="parquet").raise_on_failed_jobs()
     seconds = time.perf_counter() - started
