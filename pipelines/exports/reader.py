@@ -15,8 +15,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import sqlglot
-from sqlglot import exp
 
 from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, ExportKind
 
@@ -99,37 +97,37 @@ def _open_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
     return _jsonl_source(con, path)
 
 
-def _typed(expression: str, source_type: str, column_type: str) -> tuple[str, str]:
-    """(value as text for messages, typed value) of one contract column. Casts read the value as it is (they
-    ignore surrounding spaces themselves): trimming every value first cost a fifth of the read."""
+def _as_text(expression: str, source_type: str) -> str:
+    """A value as trimmed text, NULL when blank: what a message quotes and what a text column stores."""
     text = expression if source_type == "VARCHAR" else f"CAST({expression} AS VARCHAR)"
-    text = f"nullif(trim({text}), '')"
+    return f"nullif(trim({text}), '')"
+
+
+def _typed(expression: str, source_type: str, column_type: str) -> str:
+    """The typed value of one contract column. Casts read the value as it is (they ignore surrounding spaces
+    themselves): trimming every value first cost a fifth of the read."""
+    text = _as_text(expression, source_type)
     if column_type == NUMBER:
-        typed = f"try_cast({expression} AS DOUBLE)"
-    elif column_type == TIMESTAMP:  # but a date alone followed by a space is no timestamp: trimmed, second try
-        typed = (f"timezone('UTC', coalesce(try_cast({expression} AS TIMESTAMPTZ), try_cast({text} AS TIMESTAMPTZ)))"
-                 if source_type == "VARCHAR" else f"timezone('UTC', try_cast({expression} AS TIMESTAMPTZ))")
-    elif column_type == DATE:
-        typed = (f"coalesce(try_cast({expression} AS DATE), CAST(try_cast({text} AS TIMESTAMP) AS DATE))"
-                 if source_type == "VARCHAR" else f"try_cast({expression} AS DATE)")
-    elif column_type == CURRENCY:
-        typed = f"upper({text})"
-    else:
-        typed = text
-    return text, typed
-
-
-def _substitute(condition: str, expressions: dict[str, str]) -> str:
-    """A rule written on contract column names, rewritten on the typed expressions that compute them."""
-    tree = sqlglot.parse_one(condition, read="duckdb")
-    tree = tree.transform(lambda node: sqlglot.parse_one(expressions[node.name], read="duckdb")
-                          if isinstance(node, exp.Column) and node.name in expressions else node)
-    return tree.sql(dialect="duckdb")
+        return f"try_cast({expression} AS DOUBLE)"
+    if column_type == TIMESTAMP:  # but a date alone followed by a space is no timestamp: trimmed, second try
+        return (f"timezone('UTC', coalesce(try_cast({expression} AS TIMESTAMPTZ), try_cast({text} AS TIMESTAMPTZ)))"
+                if source_type == "VARCHAR" else f"timezone('UTC', try_cast({expression} AS TIMESTAMPTZ))")
+    if column_type == DATE:
+        return (f"coalesce(try_cast({expression} AS DATE), CAST(try_cast({text} AS TIMESTAMP) AS DATE))"
+                if source_type == "VARCHAR" else f"try_cast({expression} AS DATE)")
+    if column_type == CURRENCY:
+        return f"upper({text})"
+    return text
 
 
 def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) -> tuple[str, int]:
     """The SELECT that types a file and gives each row a `_reject_reason` (NULL when the row is good) and, for
-    rejected rows only, the raw row as JSON; and the line number of its first row."""
+    rejected rows only, the raw row as JSON; and the line number of its first row.
+
+    Three layers, so that each value is computed once: the file's values (`_in<i>`, the raw row as a struct);
+    the typed contract columns; then the reasons, read off the typed columns. A reason is spelled out only for
+    a suspect row (one cheap test per check): building text for every row was most of the validation's cost.
+    Normalized names never start with `_`, so the helper columns cannot clash with a file's own."""
     source = _open_source(con, path)
     missing = [c.name for c in kind.columns if c.required and c.name not in source.columns]
     if kind.one_of and not any(name in source.columns for name in kind.one_of):
@@ -137,47 +135,58 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
     if missing:
         raise FileContractError(f"missing required column(s): {', '.join(missing)}")
 
-    typed_columns: dict[str, str] = {}
-    reasons = []
+    inputs = {name: (f"_in{i}", source_type) for i, (name, (_, source_type)) in enumerate(source.columns.items())}
+    values = [f"{expression} AS {inputs[name][0]}" for name, (expression, _) in source.columns.items()]
+    values += [f"{source.malformed} AS _malformed", "src AS _src"]
+
+    typed_columns, suspects, reasons = [], ["_malformed IS NOT NULL"], []
     for column in kind.columns:
+        name, label = quote(column.name), literal(column.name)
         if column.name not in source.columns:
-            typed_columns[column.name] = f"CAST(NULL AS {SQL_TYPES.get(column.type, 'VARCHAR')})"
+            typed_columns.append(f"CAST(NULL AS {SQL_TYPES.get(column.type, 'VARCHAR')}) AS {name}")
             continue
-        expression, source_type = source.columns[column.name]
-        text, typed = _typed(expression, source_type, column.type)
-        typed_columns[column.name] = f"lower({typed})" if column.allowed else typed
-        name = literal(column.name)
-        # A typed value that casts is neither missing nor unparseable: its text is only looked at when it fails.
-        parsed = f"{typed} IS NULL AND " if column.type in (NUMBER, TIMESTAMP, DATE) else ""
+        value, source_type = inputs[column.name]
+        typed = _typed(value, source_type, column.type)
+        typed_columns.append(f"{f'lower({typed})' if column.allowed else typed} AS {name}")
+        text = _as_text(value, source_type)
         if column.required:
-            reasons.append(f"CASE WHEN {parsed}{text} IS NULL THEN 'missing required field ' || {name} END")
+            suspects.append(f"{name} IS NULL")
+            reasons.append(f"CASE WHEN {name} IS NULL AND {text} IS NULL THEN 'missing required field ' || {label} END")
         if column.type in (NUMBER, TIMESTAMP, DATE):
-            reasons.append(f"CASE WHEN {parsed}{text} IS NOT NULL "
-                           f"THEN 'unparseable {column.type} in ' || {name} || ': ' || {text} END")
+            suspects.append(f"{name} IS NULL AND {value} IS NOT NULL")
+            reasons.append(f"CASE WHEN {name} IS NULL AND {text} IS NOT NULL "
+                           f"THEN 'unparseable {column.type} in ' || {label} || ': ' || {text} END")
         if column.type == CURRENCY:
-            reasons.append(f"CASE WHEN {text} IS NOT NULL AND NOT regexp_full_match({typed}, '[A-Z]{{3}}') "
-                           f"THEN 'unknown currency in ' || {name} || ': ' || {text} END")
+            suspects.append(f"NOT regexp_full_match({name}, '[A-Z]{{3}}')")
+            reasons.append(f"CASE WHEN NOT regexp_full_match({name}, '[A-Z]{{3}}') "
+                           f"THEN 'unknown currency in ' || {label} || ': ' || {text} END")
         if column.allowed:
             allowed = ", ".join(literal(a) for a in column.allowed)
             expected = literal(f" (expected {' | '.join(column.allowed)})")
-            reasons.append(f"CASE WHEN {text} IS NOT NULL AND lower({text}) NOT IN ({allowed}) "
-                           f"THEN 'unknown ' || {name} || ': ' || {text} || {expected} END")
+            suspects.append(f"{name} NOT IN ({allowed})")
+            reasons.append(f"CASE WHEN {name} NOT IN ({allowed}) "
+                           f"THEN 'unknown ' || {label} || ': ' || {text} || {expected} END")
     if kind.one_of:
-        absent = " AND ".join(f"({typed_columns[n]}) IS NULL" for n in kind.one_of)
+        absent = " AND ".join(f"{quote(n)} IS NULL" for n in kind.one_of)
+        suspects.append(absent)
         reasons.append(f"CASE WHEN {absent} THEN 'missing required field {' or '.join(kind.one_of)}' END")
-    reasons += [f"CASE WHEN coalesce({_substitute(condition, typed_columns)}, false) THEN {literal(reason)} END"
-                for condition, reason in kind.rules]
+    suspects += [condition for condition, _ in kind.rules]
+    reasons += [f"CASE WHEN {condition} THEN {literal(reason)} END" for condition, reason in kind.rules]
+    extras = [name for name in source.columns if name not in kind.column_names]
+    typed_columns += [f"{inputs[name][0]} AS {quote(name)}" for name in extras]
+
+    outputs = [quote(c) for c in kind.column_names]
     if kind.name == "touchpoints":  # touchpoint_id is optional: derive a stable one from the touch itself
-        parts = ", ".join(f"CAST({typed_columns[c]} AS VARCHAR)"
+        parts = ", ".join(f"CAST({quote(c)} AS VARCHAR)"
                           for c in ("contact_id", "touched_at", "channel", "campaign_id", "touch_type"))
-        typed_columns["touchpoint_id"] = f"coalesce({typed_columns['touchpoint_id']}, md5(concat_ws('|', {parts})))"
-    reason = f"coalesce({source.malformed}, nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), ''))"
-    selects = [f"{typed} AS {quote(name)}" for name, typed in typed_columns.items()]
-    selects += [f"{expression} AS {quote(name)}" for name, (expression, _) in source.columns.items()
-                if name not in kind.column_names and not name.startswith("_dlt")]
-    query = (f"SELECT {', '.join(selects)}, {reason} AS _reject_reason, "
-             f"CASE WHEN {reason} IS NOT NULL THEN to_json(src) END AS _raw_row "
-             f"FROM {source.relation} AS src")
+        outputs[kind.column_names.index("touchpoint_id")] = (
+            f"coalesce(touchpoint_id, md5(concat_ws('|', {parts}))) AS touchpoint_id")
+    reason = (f"CASE WHEN {' OR '.join(f'({s})' for s in suspects)} THEN "
+              f"coalesce(_malformed, nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), '')) END")
+    query = (f"SELECT * EXCLUDE (_src), CASE WHEN _reject_reason IS NOT NULL THEN to_json(_src) END AS _raw_row FROM ("
+             f"SELECT {', '.join(outputs + [quote(name) for name in extras])}, {reason} AS _reject_reason, _src FROM ("
+             f"SELECT {', '.join(typed_columns)}, {', '.join(v for v, _ in inputs.values())}, _malformed, _src FROM ("
+             f"SELECT {', '.join(values)} FROM {source.relation} AS src)))")
     return query, source.first_line
 
 
