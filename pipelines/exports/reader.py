@@ -213,17 +213,15 @@ class FilePlan:
 
 def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind) -> FilePlan:
     """Type the file and count its keys. Only the key columns are read for the count (DuckDB prunes the rest of
-    the query); the repeated versions are listed only when there are some. Keys that repeat with different
-    `updated_at` are fine: the latest wins on load."""
+    the query). Only when a key repeats are the repeated versions listed, in a second pass: keys that repeat with
+    different `updated_at` are fine (the latest wins on load), a repeated (key, `updated_at`) is not."""
     try:
         query, first_line = build_query(con, path, kind)
-        key, version = _hash_sql(kind.primary_key), _version_hash_sql(kind)
-        versions_sql = f"count(DISTINCT {version})" if kind.updated_at else "NULL"  # else a version is a key
-        rows, keys, versions = con.execute(
-            f"SELECT count(*), count(DISTINCT {key}), {versions_sql} FROM ({query})").fetchall()[0]
-        versions = keys if versions is None else versions
-        duplicates = {} if versions == rows else dict(con.execute(
-            f"SELECT {version} AS version, count(*) FROM ({query}) GROUP BY version HAVING count(*) > 1").fetchall())
+        rows, keys = con.execute(f"SELECT count(*), count(DISTINCT {_hash_sql(kind.primary_key)}) "
+                                 f"FROM ({query})").fetchall()[0]
+        duplicates = {} if keys == rows else dict(con.execute(
+            f"SELECT {_version_hash_sql(kind)} AS version, count(*) FROM ({query}) GROUP BY version "
+            "HAVING count(*) > 1").fetchall())
     except (FileContractError, duckdb.Error) as error:
         return FilePlan(relative, kind, error=str(error).splitlines()[0])
     return FilePlan(relative, kind, query, first_line, duplicates, keys_unique=keys == rows)
