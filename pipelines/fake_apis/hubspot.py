@@ -4,6 +4,7 @@ injected 429 (with Retry-After) and 5xx, and a log of every request it received.
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from pipelines.fake_apis.base import FakeApi
 
@@ -22,6 +23,7 @@ class Record:
     updated_at: datetime
     archived: bool = False
 
+    @cached_property  # records are replaced, never changed; a search compares it for every record
     def modified_ms(self) -> int:
         return int(self.updated_at.timestamp() * 1000)
 
@@ -101,10 +103,10 @@ class FakeHubSpot(FakeApi):
         for f in filters:
             assert f["propertyName"] == LAST_MODIFIED[object_type], f
             bound = as_ms(f["value"])
-            test = {"GTE": lambda r, b=bound: r.modified_ms() >= b, "LT": lambda r, b=bound: r.modified_ms() < b,
-                    "GT": lambda r, b=bound: r.modified_ms() > b, "LTE": lambda r, b=bound: r.modified_ms() <= b}
+            test = {"GTE": lambda r, b=bound: r.modified_ms >= b, "LT": lambda r, b=bound: r.modified_ms < b,
+                    "GT": lambda r, b=bound: r.modified_ms > b, "LTE": lambda r, b=bound: r.modified_ms <= b}
             records = [r for r in records if test[f["operator"]](r)]
-        records.sort(key=lambda r: (r.modified_ms(), int(r.id)))
+        records.sort(key=lambda r: (r.modified_ms, int(r.id)))
         after = int(body.get("after") or 0)
         limit = min(int(body.get("limit", 10)), 200)
         if after >= self.result_cap:
