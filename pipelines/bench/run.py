@@ -19,6 +19,7 @@ from pipelines.bench.synthetic import Scale, write_delta, write_exports
 DEFAULT_SPEND_ROWS = 5_000_000
 API_REQUESTS_PER_SECOND = 10.0
 MEMORY_SCALE_FACTOR = 4
+INGEST_REPEATS = 3  # this figure is the one closest to its target: the best of three, in turns
 DICT_ROWS = 200_000  # contact rows loaded as dicts: enough for a per-row cost, short enough for dict speeds
 API_PAGE_ROWS = 100  # a CRM API page
 
@@ -72,13 +73,21 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
     files = write_exports(exports, scale)
     figures: list[Figure] = []
 
-    # 1. Ingest: spend and contacts, ours through dlt against DuckDB's own read_csv, same files, same run.
+    # 1. Ingest: spend and contacts, ours through dlt against DuckDB's own read_csv, same files, same run; each
+    # the best of INGEST_REPEATS, taken in turns, so that a stall of the machine does not decide the ratio.
     print("1/5 ingest …", flush=True)
-    reference = measure("ingest_reference", work, database=str(reference_db),
-                        files={k: str(files[k]) for k in ("ad_spend", "contacts")})
-    ours = measure("ingest_ours", work, database=str(ours_db), exports=str(exports), kinds=["ad_spend", "contacts"])
+    references, ours_runs = [], []
+    for _ in range(INGEST_REPEATS):
+        references.append(measure("ingest_reference", work, database=str(reference_db),
+                                  files={k: str(files[k]) for k in ("ad_spend", "contacts")}))
+        ours_db.unlink(missing_ok=True)  # every run of ours is a first sync into an empty database
+        shutil.rmtree(work / ".dlt" / ours_db.stem, ignore_errors=True)  # its dlt state, see make_pipeline
+        ours_runs.append(measure("ingest_ours", work, database=str(ours_db), exports=str(exports),
+                                 kinds=["ad_spend", "contacts"]))
+    reference, ours = (min(runs, key=lambda m: m.seconds) for runs in (references, ours_runs))
+    runs = ", ".join(f"{o.seconds:.1f} s vs {r.seconds:.1f} s" for o, r in zip(ours_runs, references, strict=True))
     figures.append(ratio_figure("ingest spend + contacts (dlt vs DuckDB read_csv)", ours.seconds, reference.seconds,
-                                1.5, f"whole process {ours.wall_s:.1f} s vs {reference.wall_s:.1f} s"))
+                                1.5, f"best of {INGEST_REPEATS} in turns: {runs}"))
 
     # 2. Incremental: the rest of the files, then 1% of contacts and deals re-exported, twice, then nothing.
     print("2/5 incremental …", flush=True)
