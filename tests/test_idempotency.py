@@ -55,6 +55,22 @@ def test_latest_updated_at_wins_within_one_load(tmp_path):
     assert project.query("SELECT status, amount FROM staging.deals") == [("won", 120)]
 
 
+def test_latest_updated_at_wins_in_a_merge_after_an_appended_first_load(tmp_path):
+    """A first load of unique keys is appended, without dlt's `dedup_sort` hint; the merge that follows must still
+    order a repeated key by `updated_at`."""
+    project = Project(tmp_path)
+    project.write("deals.csv", DEALS)
+    project.run()
+    project.write("deals_2025-02.csv", """
+        deal_id,company_id,created_at,status,closed_at,amount,currency,updated_at
+        d2,B,2025-01-06,open,,250,EUR,2025-02-01
+        d2,B,2025-01-06,won,2025-02-03,300,EUR,2025-02-03
+    """)
+    project.run()
+    assert project.query("SELECT deal_id, status, amount FROM staging.deals ORDER BY 1") == [
+        ("d1", "won", 100), ("d2", "won", 300)]
+
+
 def test_unchanged_files_are_not_read_again(tmp_path):
     project = Project(tmp_path)
     path = project.write("deals.csv", DEALS)

@@ -32,14 +32,15 @@ REJECT_HINTS = dlt.mark.make_hints(table_name=REJECTS_TABLE, write_disposition=M
                                    primary_key=[], columns=REJECT_COLUMNS)
 
 
-def kind_columns(kind: ExportKind) -> dict[str, dict]:
-    """The dlt column hints of an export kind's raw table, from the contract."""
+def kind_columns(kind: ExportKind, merged: bool = True) -> dict[str, dict]:
+    """The dlt column hints of an export kind's raw table, from the contract. `updated_at` orders the rows of a
+    key only in a merge (dlt warns about the hint on an append)."""
     columns = {c.name: {"data_type": DLT_TYPES.get(c.type, "text"), "nullable": c.name not in kind.primary_key}
                for c in kind.columns}
     for c in kind.columns:
         if c.type == TIMESTAMP:
             columns[c.name]["timezone"] = False  # UTC, stored without time zone: joins stay fast
-    if kind.updated_at:
+    if kind.updated_at and merged:
         columns[kind.updated_at]["dedup_sort"] = "desc"
     return columns
 
@@ -53,9 +54,10 @@ def kind_hints(kind: ExportKind, deduplicated: bool, into_empty_table: bool):
     """Merge by primary key. `deduplicated` (each key at most once in this load) spares dlt a window over the
     whole load to pick the latest row per key; loaded into an empty table, such rows are simply appended, which
     spares dlt the staging copy and the delete as well (the first load of a large export is most of its cost)."""
-    disposition = "append" if deduplicated and into_empty_table else {**MERGE, "deduplicated": deduplicated}
+    appended = deduplicated and into_empty_table
+    disposition = "append" if appended else {**MERGE, "deduplicated": deduplicated}
     return dlt.mark.make_hints(table_name=kind.name, write_disposition=disposition,
-                               primary_key=list(kind.primary_key), columns=kind_columns(kind))
+                               primary_key=list(kind.primary_key), columns=kind_columns(kind, merged=not appended))
 
 
 def _table_has_seen_data(table: str) -> bool:
