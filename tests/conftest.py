@@ -3,13 +3,13 @@
 import textwrap
 from pathlib import Path
 
-import dlt
 import duckdb
 import pytest
 from dagster import DagsterInstance
 
 from pipelines.config import Settings
 from pipelines.definitions import REFRESH_JOB, build_definitions
+from pipelines.raw_assets import make_pipeline
 
 
 class Project:
@@ -77,10 +77,11 @@ def source_error(failure) -> str:
 
 
 def sync_api_source(tmp_path: Path, source, dataset: str):
-    """Load an API source into `tmp_path/api.duckdb` with parquet files, as the project loads API sources."""
-    pipeline = dlt.pipeline(f"{dataset}_test", destination=dlt.destinations.duckdb(str(tmp_path / "api.duckdb")),
-                            dataset_name=dataset, pipelines_dir=str(tmp_path / "dlt"))
-    return pipeline.run(source, loader_file_format="parquet")
+    """Load an API source into `tmp_path/api.duckdb` through the project's own dlt pipeline, with parquet files,
+    as the raw assets load API sources."""
+    settings = Settings.from_env({"PAYBACK_DUCKDB_PATH": str(tmp_path / "api.duckdb"),
+                                  "PAYBACK_EXPORTS_DIR": str(tmp_path / "exports")})
+    return make_pipeline(settings, f"{dataset}_test", dataset).run(source, loader_file_format="parquet")
 
 
 def api_rows(tmp_path: Path, sql: str) -> list[tuple]:
