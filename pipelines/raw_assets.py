@@ -19,7 +19,7 @@ from pipelines.sources.pipedrive import pipedrive_source
 from pipelines.sources.pipedrive.settings import DATASET as PIPEDRIVE_DATASET
 from pipelines.sources.salesforce import salesforce_source
 from pipelines.sources.salesforce.settings import DATASET as SALESFORCE_DATASET
-from pipelines.warehouse import connect
+from pipelines.warehouse import connect, dlt_working_dir
 
 DUCKDB_POOL = "duckdb_writer"  # DuckDB has one writer: every asset that writes shares this pool (limit 1)
 DUCKDB_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "bool": "BOOLEAN", "double": "DOUBLE",
@@ -27,8 +27,7 @@ DUCKDB_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "bool": "BOOLEAN", 
 
 
 def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
-    """A dlt pipeline into the project's DuckDB file. Its working folder sits beside the database, one per
-    database, so two databases never share state; the state itself also lives in DuckDB (restored each run)."""
+    """A dlt pipeline into the project's DuckDB file, working in `dlt_working_dir`."""
     path = settings.duckdb_path.resolve()
     # Raw rows have no order, and DuckDB writes a table from parquet about twice as fast when it may ignore it.
     credentials = DuckDbCredentials(str(path), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT,
@@ -38,7 +37,7 @@ def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
         pipeline_name=name,
         destination=dlt.destinations.duckdb(credentials),
         dataset_name=dataset,
-        pipelines_dir=str(path.parent / ".dlt" / path.stem),
+        pipelines_dir=str(dlt_working_dir(settings.duckdb_path)),
     )
 
 

@@ -12,6 +12,13 @@ TRANSFORMS_DIR = Path(__file__).resolve().parent.parent / "transforms"
 MACROS_FILE = TRANSFORMS_DIR / "macros.sql"
 
 
+def dlt_working_dir(duckdb_path: Path) -> Path:
+    """dlt's working folder for a database: beside it, one per database, so two databases never share state (the
+    state itself also lives in DuckDB, restored each run)."""
+    path = duckdb_path.resolve()
+    return path.parent / ".dlt" / path.stem
+
+
 def connect(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection with the configuration set as SQL variables and the shared macros defined."""
     if not read_only:

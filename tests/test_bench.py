@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from pipelines.bench.run import run_benchmark
+from pipelines.warehouse import dlt_working_dir
 
 FIGURE_KEYS = {"figure", "ours_s", "reference_s", "ratio", "target", "met"}
 
@@ -54,6 +55,7 @@ def test_dict_rows_load_through_parquet_once_each(bench):
         total, distinct = con.execute("SELECT count(*), count(DISTINCT contact_id) FROM raw_dicts.contacts"
                                       ).fetchall()[0]
     assert total == distinct == 400
-    jobs = (tmp_path / "work" / ".dlt" / "dicts" / "bench_dicts" / "load" / "loaded").glob("*/completed_jobs/*")
+    loaded = dlt_working_dir(tmp_path / "work" / "dicts.duckdb") / "bench_dicts" / "load" / "loaded"
+    jobs = loaded.glob("*/completed_jobs/*")
     formats = {p.name.split(".")[3] for p in jobs if p.name.startswith("contacts.")}  # contacts.<id>.<n>.<format>
     assert "parquet" in formats and "insert_values" not in formats

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.bench.synthetic import Scale, write_delta, write_exports
+from pipelines.warehouse import dlt_working_dir
 
 DEFAULT_SPEND_ROWS = 5_000_000
 API_REQUESTS_PER_SECOND = 10.0
@@ -81,7 +82,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
         references.append(measure("ingest_reference", work, database=str(reference_db),
                                   files={k: str(files[k]) for k in ("ad_spend", "contacts")}))
         ours_db.unlink(missing_ok=True)  # every run of ours is a first sync into an empty database
-        shutil.rmtree(work / ".dlt" / ours_db.stem, ignore_errors=True)  # its dlt state, see make_pipeline
+        shutil.rmtree(dlt_working_dir(ours_db), ignore_errors=True)
         ours_runs.append(measure("ingest_ours", work, database=str(ours_db), exports=str(exports),
                                  kinds=["ad_spend", "contacts"]))
     reference, ours = (min(runs, key=lambda m: m.seconds) for runs in (references, ours_runs))
