@@ -1,6 +1,7 @@
 """dlt sources as Dagster assets: one asset per raw table `[raw_<source>, table]`, loaded by one dlt run."""
 
 from contextlib import closing
+from functools import partial
 
 import dlt
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec, MaterializeResult
@@ -11,7 +12,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.config import Settings
 from pipelines.exports.source import DATASET as EXPORTS_DATASET
-from pipelines.exports.source import DUCKDB_MEMORY_LIMIT, declared_tables, exports_source
+from pipelines.exports.source import DUCKDB_MEMORY_LIMIT, declared_tables, exports_source, sync_exports
 from pipelines.progress import report
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sources.hubspot.settings import DATASET as HUBSPOT_DATASET
@@ -77,14 +78,20 @@ def resource_tables(source) -> dict[str, dict[str, dict]]:
 
 
 def build_raw_assets(settings: Settings, name: str, dataset: str, source, tables: dict[str, dict[str, dict]],
-                     **run_options) -> AssetsDefinition:
+                     sync=None, **run_options) -> AssetsDefinition:
+    """The assets of one dlt source. `sync(run, say)`, when given, decides which source `run` loads, and how
+    often (the exports: `sync_exports`); by default `source` is run once."""
     pipeline = make_pipeline(settings, f"payback_{name}", dataset)
 
     @dlt_assets(dlt_source=source, dlt_pipeline=pipeline, name=dataset,
                 dagster_dlt_translator=RawTableTranslator(dataset), pool=DUCKDB_POOL)
     def raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource):
         report(context, f"syncing {name}")
-        results = list(dlt.run(context=context, **run_options))
+
+        def run(dlt_source=source):
+            return list(dlt.run(context=context, dlt_source=dlt_source, **run_options))
+
+        results = sync(run, partial(report, context)) if sync else run()
         with closing(connect(settings)) as con:
             ensure_tables(con, dataset, tables)
             for result in results:
@@ -102,7 +109,9 @@ def build_raw_assets(settings: Settings, name: str, dataset: str, source, tables
 def build_all_raw_assets(settings: Settings) -> list[AssetsDefinition]:
     """The export folder always; each CRM whose credentials are set."""
     assets = [build_raw_assets(settings, "exports", EXPORTS_DATASET,
-                               exports_source(settings.exports_dir, settings.reporting_timezone), declared_tables())]
+                               exports_source(settings.exports_dir, settings.reporting_timezone), declared_tables(),
+                               sync=partial(sync_exports, exports_dir=settings.exports_dir,
+                                            reporting_timezone=settings.reporting_timezone))]
     if settings.hubspot_access_token:
         source = hubspot_source(access_token=settings.hubspot_access_token, base_url=settings.hubspot_base_url,
                                 extra_properties=settings.hubspot_extra_properties,

@@ -1,5 +1,7 @@
 """Re-running never double-counts: a second run changes nothing, a re-exported record replaces the old one."""
 
+import logging
+
 from tests.conftest import MARTS, Project
 
 DEALS = """
@@ -86,3 +88,32 @@ def test_unchanged_files_are_not_read_again(tmp_path):
                    if e.asset_key.path == ["raw_exports", "deals"]]
     assert [getattr(v, "value", v) or 0 for v in rows_loaded] == [0]
     assert project.query("SELECT DISTINCT currency FROM staging.deals") == [("EUR",)]
+
+
+def test_a_file_with_a_repeated_key_is_read_again_and_each_row_lands_once(tmp_path, caplog):
+    """Files are read once, their keys assumed unique (a first load is then appended) and checked as they stream.
+    deals.csv breaks the assumption (d1 twice, d3 twice with one updated_at): that extraction is thrown away and
+    the sync runs again with keys counted first. By hand: d1 keeps its later version (won, 120), d2 loads, both
+    d3 rows (lines 5 and 6) are rejected once each; contacts.csv, whose keys are unique, is never re-read."""
+    project = Project(tmp_path)
+    project.write("deals.csv", """
+        deal_id,company_id,created_at,status,closed_at,amount,currency,updated_at
+        d1,A,2025-01-05,open,,100,EUR,2025-01-05
+        d2,B,2025-01-06,open,,250,EUR,2025-01-06
+        d1,A,2025-01-05,won,2025-01-20,120,EUR,2025-01-20
+        d3,C,2025-01-07,open,,50,EUR,2025-01-07
+        d3,C,2025-01-07,open,,60,EUR,2025-01-07
+    """)
+    project.write("contacts.csv", "contact_id,created_at,company_id\nc1,2025-01-02,A\nc2,2025-01-03,B")
+    with caplog.at_level(logging.INFO, logger="payback.progress"):
+        project.run()
+    assert [r.message for r in caplog.records if "more than once" in r.message] == [
+        "deals.csv: a deal_id appears more than once; reading the changed files again, their keys counted first"]
+    duplicate = "duplicate deal_id d3: 2 rows and no later updated_at to tell which is current"
+    for _ in range(2):  # and a second sync, of unchanged files, changes nothing
+        assert project.query("SELECT deal_id, status, amount FROM raw_exports.deals ORDER BY 1") == [
+            ("d1", "won", 120), ("d2", "open", 250)]
+        assert project.query("SELECT file, line, reason FROM raw_exports.rejects ORDER BY line") == [
+            ("deals.csv", 5, duplicate), ("deals.csv", 6, duplicate)]
+        assert project.one("SELECT count(*) FROM raw_exports.contacts") == (2,)
+        project.run()

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from pipelines.exports.contract import KINDS
-from pipelines.exports.reader import BATCH_ROWS, plan_file, read_file
+from pipelines.exports.reader import BATCH_ROWS, KeyRepeated, plan_file, read_file
 from pipelines.exports.source import _reader_connection
 from tests.conftest import Project, failed_checks
 
@@ -124,10 +124,10 @@ def test_currency_without_rate_is_flagged_and_left_out_of_totals(tmp_path):
     assert "spend -5" in failed["staging/spend:spend_not_negative"].metadata["failing_keys"].value
 
 
-def read_deals(path, batch_rows: int = BATCH_ROWS) -> list:
+def read_deals(path, batch_rows: int = BATCH_ROWS, count_keys: bool = True) -> list:
     """A deals export read straight through the reader: (good rows, rejects) per table."""
     con = _reader_connection("UTC")
-    return list(read_file(con, plan_file(con, path, path.name, KINDS["deals"]), batch_rows))
+    return list(read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys), batch_rows))
 
 
 def reject_lines(tables: list) -> list[tuple[int, str]]:
@@ -184,3 +184,23 @@ def test_a_row_breaking_several_rules_names_them_all_and_a_blank_optional_value_
         (4, "unparseable date in contract_start: 2025-13-45")]
     [good] = [good for good, _ in tables if good is not None]
     assert good.select(["deal_id", "contract_start"]).to_pylist() == [{"deal_id": "m2", "contract_start": None}]
+
+
+def test_keys_assumed_unique_are_checked_after_the_last_row(tmp_path):
+    """Read without counting keys first, a file keeps the promise of unique keys even with several rows missing
+    their key (they are rejected for that); a repeated key raises, but only once every row was handed on."""
+    path = tmp_path / "deals.csv"
+    header = "deal_id,company_id,created_at,status,amount,currency\n"
+    path.write_text(header + "d1,A,2025-01-05,open,1,EUR\n,A,2025-01-05,open,2,EUR\n"
+                    ",A,2025-01-05,open,3,EUR\nd2,A,2025-01-05,open,4,EUR\n")
+    tables = read_deals(path, count_keys=False)
+    assert [row for good, _ in tables if good is not None for row in good["deal_id"].to_pylist()] == ["d1", "d2"]
+    assert reject_lines(tables) == [(3, "missing required field deal_id"), (4, "missing required field deal_id")]
+
+    path.write_text(header + "d1,A,2025-01-05,open,1,EUR\nd2,A,2025-01-05,open,2,EUR\nd1,B,2025-01-05,open,3,EUR\n")
+    con = _reader_connection("UTC")
+    handed_on = []
+    with pytest.raises(KeyRepeated, match="^deals.csv: a deal_id appears more than once$"):
+        for good, _ in read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys=False)):
+            handed_on += good["amount"].to_pylist()
+    assert handed_on == [1, 2, 3]

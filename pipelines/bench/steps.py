@@ -17,7 +17,7 @@ from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_j
 
 from pipelines.config import Settings
 from pipelines.definitions import build_definitions
-from pipelines.exports.source import declared_tables, exports_source
+from pipelines.exports.source import declared_tables, sync_exports
 from pipelines.fake_apis.hubspot import FakeHubSpot
 from pipelines.raw_assets import ensure_tables, make_pipeline
 from pipelines.sources.hubspot import hubspot_source
@@ -49,10 +49,12 @@ def _settings(database: str, exports: str):
 def ingest_ours(database: str, exports: str, kinds: list[str] | None = None) -> None:
     """Our export source through dlt, exactly as the Dagster asset runs it."""
     settings = _settings(database, exports)
-    source = exports_source(settings.exports_dir, settings.reporting_timezone)
-    if kinds:
-        source = source.with_resources(*kinds)
-    make_pipeline(settings, "payback_exports", "raw_exports").run(source).raise_on_failed_jobs()
+    pipeline = make_pipeline(settings, "payback_exports", "raw_exports")
+
+    def run(source):
+        pipeline.run(source.with_resources(*kinds) if kinds else source).raise_on_failed_jobs()
+
+    sync_exports(run, print, settings.exports_dir, settings.reporting_timezone)
     with connect(settings) as con:
         ensure_tables(con, "raw_exports", declared_tables())
 

@@ -28,6 +28,12 @@ class FileContractError(ValueError):
     """The whole file breaks the contract (e.g. a required column is missing); no row of it can load."""
 
 
+class KeyRepeated(Exception):
+    """A file read on the assumption that each key appears once had a key twice. Its rows were already sent to
+    dlt as unique ones (appended, or merged without deduplication), so the extraction must be thrown away and the
+    file read again with its keys counted first (`sync_exports` does both)."""
+
+
 def normalize_name(name: str) -> str:
     """`Deal ID`, `deal-id` and `DEAL_ID` all name `deal_id`."""
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
@@ -195,6 +201,12 @@ def _hash_sql(columns: list[str] | tuple[str, ...]) -> str:
     return "hash(" + ", ".join(quote(c) for c in columns) + ")"
 
 
+def _key_hash_sql(kind: ExportKind) -> str:
+    """The key's hash, NULL when part of the key is missing (such a row is rejected for it anyway)."""
+    present = " AND ".join(f"{quote(c)} IS NOT NULL" for c in kind.primary_key)
+    return f"CASE WHEN {present} THEN {_hash_sql(kind.primary_key)} END"
+
+
 def _version_hash_sql(kind: ExportKind) -> str:
     """One number per (key, updated_at): two rows with the same one leave no way to tell which is current."""
     return _hash_sql([*kind.primary_key, *([kind.updated_at] if kind.updated_at else [])])
@@ -209,15 +221,21 @@ class FilePlan:
     first_line: int = 1
     duplicates: dict[int, int] = field(default_factory=dict)  # (key, updated_at) hash -> rows sharing it
     keys_unique: bool = False  # no key repeats in the file, so dlt need not deduplicate it
+    keys_counted: bool = True  # False: keys_unique is assumed, and read_file checks it as it reads
     error: str | None = None  # the whole file breaks the contract
 
 
-def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind) -> FilePlan:
-    """Type the file and count its keys. Only the key columns are read for the count (DuckDB prunes the rest of
-    the query). Only when a key repeats are the repeated versions listed, in a second pass: keys that repeat with
-    different `updated_at` are fine (the latest wins on load), a repeated (key, `updated_at`) is not."""
+def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind,
+              count_keys: bool = True) -> FilePlan:
+    """Type the file and, with `count_keys`, count its keys. Only the key columns are read for the count (DuckDB
+    prunes the rest of the query), but it is still a pass over the file: a fifth of a large first load. Only when
+    a key repeats are the repeated versions listed, in a second pass: keys that repeat with different
+    `updated_at` are fine (the latest wins on load), a repeated (key, `updated_at`) is not.
+    Without `count_keys` the keys are assumed unique, and `read_file` checks it as it reads."""
     try:
         query, first_line = build_query(con, path, kind)
+        if not count_keys:
+            return FilePlan(relative, kind, query, first_line, keys_unique=True, keys_counted=False)
         rows, keys = con.execute(f"SELECT count(*), count(DISTINCT {_hash_sql(kind.primary_key)}) "
                                  f"FROM ({query})").fetchall()[0]
         duplicates = {} if keys == rows else dict(con.execute(
@@ -272,8 +290,14 @@ def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
         return
     if duplicates:
         query = f"SELECT *, {_version_hash_sql(kind)} AS _version_hash FROM ({query})"
+    seen_keys = None if plan.keys_counted else _SeenKeys(con)
+    if seen_keys:
+        query = f"SELECT *, {_key_hash_sql(kind)} AS _key_hash FROM ({query})"
     offset = 0
     for table in _tables_of(con.sql(query).to_arrow_reader(batch_rows), batch_rows):
+        if seen_keys:
+            seen_keys.add(table["_key_hash"])
+            table = table.drop_columns(["_key_hash"])
         reasons = table["_reject_reason"]
         if duplicates:
             duplicate_reasons = _duplicate_reasons(table, kind, duplicates)
@@ -300,4 +324,24 @@ def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
                                 "raw_row": raw}).cast(REJECT_SCHEMA)
         offset += table.num_rows
         yield (good if good.num_rows else None), rejects
+    if seen_keys and seen_keys.repeated():
+        raise KeyRepeated(f"{relative}: a {'/'.join(kind.primary_key)} appears more than once")
+
+
+class _SeenKeys:
+    """The key hashes of the rows read so far, in a DuckDB table beside the read (its own connection: the read is
+    still streaming), so that memory stays capped however large the file. Counting them as they stream by costs
+    little next to a pass over the file for them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.cursor = con.cursor()
+        self.cursor.execute("CREATE OR REPLACE TEMP TABLE seen_keys (key_hash UBIGINT)")
+
+    def add(self, hashes: pa.ChunkedArray) -> None:
+        self.cursor.from_arrow(pa.table({"key_hash": hashes})).insert_into("seen_keys")
+
+    def repeated(self) -> bool:
+        counts = self.cursor.execute("SELECT count(key_hash), count(DISTINCT key_hash) FROM seen_keys").fetchall()
+        self.cursor.close()
+        return counts[0][0] != counts[0][1]
 

@@ -3,20 +3,24 @@
 One resource per export kind. Each loads only the files that changed since the last sync (path, size and
 modification time kept in dlt state, which lives in DuckDB), merges rows by primary key (delete-insert; the
 latest `updated_at` wins inside a load), and sends the rows that break the contract to `raw_exports.rejects`.
+Run it with `sync_exports`: a file is read once, on the assumption that each key appears in it once, and the
+rare file that breaks the assumption sends the sync round again with its keys counted first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import dlt
 import duckdb
 import pyarrow as pa
 from dlt.common.schema.utils import has_table_seen_data
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.exports.contract import DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, ExportKind, kind_of
-from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, plan_file, read_file
+from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, plan_file, read_file
 
 DATASET = "raw_exports"
 DUCKDB_MEMORY_LIMIT = "256MB"  # per DuckDB instance; peak RSS must stay under 1 GiB whatever the input size
@@ -101,7 +105,8 @@ def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str, batch_rows: int):
+def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str, batch_rows: int,
+                   count_keys_first: bool):
     @dlt.resource(name=kind.name)
     def load_kind() -> Iterator:
         # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again
@@ -114,7 +119,8 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
         con = _reader_connection(reporting_timezone)
         changed = {rel: path for rel, path in files.items()
                    if (state.get(rel) or [None, None])[:2] != fingerprint(path)}
-        plans = [plan_file(con, path, relative, kind) for relative, path in changed.items()]
+        plans = [plan_file(con, path, relative, kind, count_keys=count_keys_first)
+                 for relative, path in changed.items()]
         deduplicated = len(plans) == 1 and plans[0].keys_unique
         hints = kind_hints(kind, deduplicated, into_empty_table=not _table_has_seen_data(kind.name))
         for plan in plans:
@@ -153,7 +159,35 @@ def _unrecognized_files(exports_dir: Path) -> Iterator:
 
 
 @dlt.source(name="exports", max_table_nesting=0)
-def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", batch_rows: int = BATCH_ROWS):
-    """All export kinds, plus the report of unrecognized files."""
-    resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, batch_rows) for kind in KINDS.values()]
+def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", batch_rows: int = BATCH_ROWS,
+                   count_keys_first: bool = False):
+    """All export kinds, plus the report of unrecognized files. Without `count_keys_first` each file's keys are
+    assumed unique and checked as it is read (`KeyRepeated` when they are not)."""
+    resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, batch_rows, count_keys_first)
+                 for kind in KINDS.values()]
     return [*resources, _unrecognized_files(Path(exports_dir))]
+
+
+Result = TypeVar("Result")
+
+
+def sync_exports(run: Callable[[dlt.sources.DltSource], Result], say: Callable[[str], None],
+                 exports_dir: Path, reporting_timezone: str = "UTC") -> Result:
+    """Run the export source with `run` (a dlt pipeline's run, or Dagster's). First on the assumption that no key
+    repeats in a file, which spares a pass over every file; when one does, dlt throws the extraction away (nothing
+    is loaded, the sync state is left as it was) and the sync runs again with every file's keys counted first."""
+    try:
+        return run(exports_source(exports_dir, reporting_timezone))
+    except PipelineStepFailed as failed:
+        repeated = _cause(failed, KeyRepeated)
+        if repeated is None:
+            raise
+        say(f"{repeated}; reading the changed files again, their keys counted first")
+    return run(exports_source(exports_dir, reporting_timezone, count_keys_first=True))
+
+
+def _cause(error: BaseException | None, kind: type[Exception]) -> Exception | None:
+    """The exception of type `kind` that `error` wraps, however deep (dlt wraps a resource's exception twice)."""
+    while error is not None and not isinstance(error, kind):
+        error = error.__cause__ or error.__context__
+    return error
