@@ -116,9 +116,11 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
         for gone in sorted(set(state) - set(files)):
             if state.pop(gone)[2]:
                 yield _tombstone(gone)
-        con = _reader_connection(reporting_timezone)
         changed = {rel: path for rel, path in files.items()
                    if (state.get(rel) or [None, None])[:2] != fingerprint(path)}
+        if not changed:
+            return
+        con = _reader_connection(reporting_timezone)
         plans = [plan_file(con, path, relative, kind, count_keys=count_keys_first)
                  for relative, path in changed.items()]
         deduplicated = len(plans) == 1 and plans[0].keys_unique
