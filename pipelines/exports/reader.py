@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,16 +282,54 @@ def _tables_of(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
 
 def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
               batch_rows: int = BATCH_ROWS) -> Iterator[tuple[pa.Table | None, pa.Table | None]]:
-    """Yield (good rows, rejects) per batch. A whole-file contract break yields one reject with no line."""
-    relative, kind, query, first_line, duplicates = (plan.relative, plan.kind, plan.query, plan.first_line,
-                                                     plan.duplicates)
+    """Yield (good rows, rejects) per batch. A whole-file contract break yields one reject with no line. Keys
+    assumed unique (`plan.keys_counted` False) are checked once the last batch is handed on: `KeyRepeated`."""
     if plan.error:
-        yield None, pa.Table.from_pylist([{"file": relative, "line": None, "kind": kind.name,
+        yield None, pa.Table.from_pylist([{"file": plan.relative, "line": None, "kind": plan.kind.name,
                                            "reason": plan.error, "raw_row": None}], schema=REJECT_SCHEMA)
         return
+    if plan.keys_counted:
+        yield from _read_batches(con, plan, batch_rows, seen_keys=None)
+        return
+    with _SeenKeys() as seen_keys:
+        yield from _read_batches(con, plan, batch_rows, seen_keys)
+        if seen_keys.repeated():
+            raise KeyRepeated(f"{plan.relative}: a {'/'.join(plan.kind.primary_key)} appears more than once")
+
+
+class _SeenKeys:
+    """The key hashes of the rows read so far, kept by a DuckDB of their own with a small memory cap (it spills
+    to a temporary folder past it): memory stays flat however large the file, and the count does not compete
+    with the read for its memory. Counting keys as they stream by costs a fraction of a pass over the file."""
+
+    MEMORY_LIMIT = "64MB"  # 5M hashes are counted within it; 20M spill, and take a second longer to count
+
+    def __enter__(self):
+        self.spill = tempfile.TemporaryDirectory(prefix="payback-keys-")
+        self.con = duckdb.connect(config={"memory_limit": self.MEMORY_LIMIT, "temp_directory": self.spill.name})
+        self.con.execute("CREATE TABLE seen_keys (key_hash UBIGINT)")
+        return self
+
+    def __exit__(self, *exc_info):
+        self.con.close()
+        self.spill.cleanup()
+
+    def add(self, hashes: pa.ChunkedArray) -> None:
+        self.con.from_arrow(pa.table({"key_hash": hashes})).insert_into("seen_keys")
+
+    def repeated(self) -> bool:
+        [(keys, distinct)] = self.con.execute(
+            "SELECT count(key_hash), count(DISTINCT key_hash) FROM seen_keys").fetchall()
+        return keys != distinct
+
+
+def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: int,
+                  seen_keys: _SeenKeys | None) -> Iterator[tuple[pa.Table | None, pa.Table | None]]:
+    """The file's rows as (good rows, rejects) per table, each table's key hashes handed to `seen_keys`."""
+    relative, kind, query, first_line, duplicates = (plan.relative, plan.kind, plan.query, plan.first_line,
+                                                     plan.duplicates)
     if duplicates:
         query = f"SELECT *, {_version_hash_sql(kind)} AS _version_hash FROM ({query})"
-    seen_keys = None if plan.keys_counted else _SeenKeys(con)
     if seen_keys:
         query = f"SELECT *, {_key_hash_sql(kind)} AS _key_hash FROM ({query})"
     offset = 0
@@ -324,24 +363,3 @@ def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
                                 "raw_row": raw}).cast(REJECT_SCHEMA)
         offset += table.num_rows
         yield (good if good.num_rows else None), rejects
-    if seen_keys and seen_keys.repeated():
-        raise KeyRepeated(f"{relative}: a {'/'.join(kind.primary_key)} appears more than once")
-
-
-class _SeenKeys:
-    """The key hashes of the rows read so far, in a DuckDB table beside the read (its own connection: the read is
-    still streaming), so that memory stays capped however large the file. Counting them as they stream by costs
-    little next to a pass over the file for them."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection):
-        self.cursor = con.cursor()
-        self.cursor.execute("CREATE OR REPLACE TEMP TABLE seen_keys (key_hash UBIGINT)")
-
-    def add(self, hashes: pa.ChunkedArray) -> None:
-        self.cursor.from_arrow(pa.table({"key_hash": hashes})).insert_into("seen_keys")
-
-    def repeated(self) -> bool:
-        counts = self.cursor.execute("SELECT count(key_hash), count(DISTINCT key_hash) FROM seen_keys").fetchall()
-        self.cursor.close()
-        return counts[0][0] != counts[0][1]
-
