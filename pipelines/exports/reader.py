@@ -208,6 +208,10 @@ def _key_hash_sql(kind: ExportKind) -> str:
     return f"CASE WHEN {present} THEN {_hash_sql(kind.primary_key)} END"
 
 
+# Over a column `key_hash` of `_key_hash_sql`: whether a key repeats, whether counted before the read or during it.
+_KEYS_REPEAT_SQL = "count(key_hash) > count(DISTINCT key_hash)"
+
+
 def _version_hash_sql(kind: ExportKind) -> str:
     """One number per (key, updated_at): two rows with the same one leave no way to tell which is current."""
     return _hash_sql([*kind.primary_key, *([kind.updated_at] if kind.updated_at else [])])
@@ -237,14 +241,14 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
         query, first_line = build_query(con, path, kind)
         if not count_keys:
             return FilePlan(relative, kind, query, first_line, keys_unique=True, keys_counted=False)
-        rows, keys = con.execute(f"SELECT count(*), count(DISTINCT {_hash_sql(kind.primary_key)}) "
-                                 f"FROM ({query})").fetchall()[0]
-        duplicates = {} if keys == rows else dict(con.execute(
+        [(keys_repeat,)] = con.execute(
+            f"SELECT {_KEYS_REPEAT_SQL} FROM (SELECT {_key_hash_sql(kind)} AS key_hash FROM ({query}))").fetchall()
+        duplicates = dict(con.execute(
             f"SELECT {_version_hash_sql(kind)} AS version, count(*) FROM ({query}) GROUP BY version "
-            "HAVING count(*) > 1").fetchall())
+            "HAVING count(*) > 1").fetchall()) if keys_repeat else {}
     except (FileContractError, duckdb.Error) as error:
         return FilePlan(relative, kind, error=str(error).splitlines()[0])
-    return FilePlan(relative, kind, query, first_line, duplicates, keys_unique=keys == rows)
+    return FilePlan(relative, kind, query, first_line, duplicates, keys_unique=not keys_repeat)
 
 
 def _duplicate_reasons(table: pa.Table, kind: ExportKind, duplicates: dict[int, int]) -> pa.Array | None:
@@ -318,9 +322,8 @@ class _SeenKeys:
         self.con.from_arrow(pa.table({"key_hash": hashes})).insert_into("seen_keys")
 
     def repeated(self) -> bool:
-        [(keys, distinct)] = self.con.execute(
-            "SELECT count(key_hash), count(DISTINCT key_hash) FROM seen_keys").fetchall()
-        return keys != distinct
+        [(keys_repeat,)] = self.con.execute(f"SELECT {_KEYS_REPEAT_SQL} FROM seen_keys").fetchall()
+        return keys_repeat
 
 
 def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: int,
