@@ -9,6 +9,7 @@ from dagster import DagsterInstance
 
 from pipelines.config import Settings
 from pipelines.definitions import REFRESH_JOB, build_definitions
+from pipelines.dlt_errors import wrapped_error
 from pipelines.raw_assets import make_pipeline
 
 
@@ -69,9 +70,7 @@ def source_error(failure) -> str:
     """The message of the SourceError at the root of a pipeline failure (dlt wraps it twice)."""
     from pipelines.sources.rest import SourceError
 
-    error = failure.value
-    while error is not None and not isinstance(error, SourceError):
-        error = error.__cause__ or error.__context__
+    error = wrapped_error(failure.value, SourceError)
     assert error is not None, f"no SourceError behind {failure.value!r}"
     return str(error)
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 from dlt.common.schema.utils import has_table_seen_data
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.dlt_errors import wrapped_error
 from pipelines.exports.contract import DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, ExportKind, kind_of
 from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, plan_file, read_file
 
@@ -181,15 +182,8 @@ def sync_exports(run: Callable[[dlt.sources.DltSource], Result], say: Callable[[
     try:
         return run(exports_source(exports_dir, reporting_timezone))
     except PipelineStepFailed as failed:
-        repeated = _cause(failed, KeyRepeated)
+        repeated = wrapped_error(failed, KeyRepeated)
         if repeated is None:
             raise
         say(f"{repeated}; reading the changed files again, their keys counted first")
     return run(exports_source(exports_dir, reporting_timezone, count_keys_first=True))
-
-
-def _cause(error: BaseException | None, kind: type[Exception]) -> Exception | None:
-    """The exception of type `kind` that `error` wraps, however deep (dlt wraps a resource's exception twice)."""
-    while error is not None and not isinstance(error, kind):
-        error = error.__cause__ or error.__context__
-    return error
