@@ -25,6 +25,10 @@ from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, pla
 
 DATASET = "raw_exports"
 DUCKDB_MEMORY_LIMIT = "256MB"  # per DuckDB instance; peak RSS must stay under 1 GiB whatever the input size
+# How far the reader may run ahead of dlt: about one batch (500k rows are 50-70 MB as arrow), so that DuckDB reads
+# the next batch while dlt writes the last one to parquet on the other core. DuckDB's default, 10 MB, held a fifth
+# of a batch: the read mostly waited for the write, and the ingest took about 7% longer.
+READ_AHEAD = "100MB"
 REJECTS_TABLE = "rejects"
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 DLT_TYPES = {NUMBER: "double", TIMESTAMP: "timestamp", DATE: "date"}
@@ -102,6 +106,7 @@ def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that reads the files. Its memory is capped (it spills to disk past the cap) so that
     reading stays flat in file size."""
     con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    con.execute(f"SET streaming_buffer_size = '{READ_AHEAD}'")
     con.execute(f"SET TimeZone = '{reporting_timezone}'")  # an ISO time without offset is local time
     return con
 
