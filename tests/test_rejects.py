@@ -124,9 +124,9 @@ def test_currency_without_rate_is_flagged_and_left_out_of_totals(tmp_path):
     assert "spend -5" in failed["staging/spend:spend_not_negative"].metadata["failing_keys"].value
 
 
-def read_deals(path, batch_rows: int = BATCH_ROWS, count_keys: bool = True) -> list:
+def read_deals(path, batch_rows: int = BATCH_ROWS, count_keys: bool = True, timezone: str = "UTC") -> list:
     """A deals export read straight through the reader: (good rows, rejects) per table."""
-    con = _reader_connection("UTC")
+    con = _reader_connection(timezone)
     return list(read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys), batch_rows))
 
 
@@ -168,6 +168,39 @@ def test_values_padded_with_spaces_are_read_and_blank_ones_are_missing(tmp_path)
         {"deal_id": "d1", "status": "open", "amount": 100.5, "currency": "EUR"}]
     assert str(good["created_at"][0]) == "2025-01-05 00:00:00"
     assert reject_lines(tables) == [(3, "missing required field amount")]
+
+
+def test_values_padded_on_one_side_are_trimmed_too(tmp_path):
+    """Only a value starting or ending with a space goes through the trim; each side alone is enough."""
+    path = tmp_path / "deals.csv"
+    path.write_text("deal_id,company_id,created_at,status,amount,currency,pipeline\n"
+                    "d1 ,  A,2025-01-05,open,1,EUR, New business\n"
+                    "d2,B ,2025-01-05,open ,1, usd,Renewals \n")
+    [(good, _)] = tables = read_deals(path)
+    assert good.select(["deal_id", "company_id", "status", "currency", "pipeline"]).to_pylist() == [
+        {"deal_id": "d1", "company_id": "A", "status": "open", "currency": "EUR", "pipeline": "New business"},
+        {"deal_id": "d2", "company_id": "B", "status": "open", "currency": "USD", "pipeline": "Renewals"}]
+    assert reject_lines(tables) == []
+
+
+def test_timestamps_become_utc_from_their_offset_or_the_reporting_time_zone(tmp_path):
+    """In Paris (UTC+1 in January, +2 in July): a time without offset is Paris time; an offset, a Z or a zone
+    name says otherwise. An infinite time is no time a deal was created."""
+    path = tmp_path / "deals.csv"
+    path.write_text("deal_id,company_id,created_at,status,amount,currency\n"
+                    "naive,A,2025-01-05 10:00:00,open,1,EUR\n"
+                    "summer,A,2025-07-05 10:00:00,open,1,EUR\n"
+                    "offset,A,2025-01-05T10:00:00+02:00,open,1,EUR\n"
+                    "zulu,A,2025-01-05T10:00:00Z,open,1,EUR\n"
+                    "named,A,2025-01-05 10:00:00 America/New_York,open,1,EUR\n"
+                    "date,A,2025-01-05,open,1,EUR\n"
+                    "endless,A,infinity,open,1,EUR\n")
+    tables = read_deals(path, timezone="Europe/Paris")
+    [good] = [good for good, _ in tables if good is not None]
+    assert {row["deal_id"]: str(row["created_at"]) for row in good.to_pylist()} == {
+        "naive": "2025-01-05 09:00:00", "summer": "2025-07-05 08:00:00", "offset": "2025-01-05 08:00:00",
+        "zulu": "2025-01-05 10:00:00", "named": "2025-01-05 15:00:00", "date": "2025-01-04 23:00:00"}
+    assert reject_lines(tables) == [(8, "unparseable timestamp in created_at: infinity")]
 
 
 def test_a_row_breaking_several_rules_names_them_all_and_a_blank_optional_value_loads(tmp_path):
