@@ -272,12 +272,6 @@ def _duplicate_reasons(table: pa.Table, kind: ExportKind, duplicates: dict[int, 
                     pa.string())
 
 
-def _keys_not_null(table: pa.Table, kind: ExportKind) -> pa.Table:
-    """Good rows always have their key: say so in the arrow schema, as the dlt primary key hint does."""
-    fields = [field.with_nullable(False) if field.name in kind.primary_key else field for field in table.schema]
-    return table.cast(pa.schema(fields))
-
-
 def _tables_of(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
     """DuckDB hands out batches of about 100k rows whatever size is asked; gathered (without copying) into tables
     of `rows`, the per-item costs downstream (dlt's hints and schema, a parquet write) are paid per `rows`."""
@@ -356,7 +350,6 @@ def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: in
         bad = pc.is_valid(reasons)
         rejected = len(reasons) - reasons.null_count
         good = (table.filter(pc.invert(bad)) if rejected else table).drop_columns(["_reject_reason", "_raw_row"])
-        good = _keys_not_null(good, kind)
         rejects = None
         if rejected:
             lines = pc.add(pc.indices_nonzero(bad), offset + first_line)

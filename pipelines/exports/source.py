@@ -3,6 +3,7 @@
 One resource per export kind. Each loads only the files that changed since the last sync (path, size and
 modification time kept in dlt state, which lives in DuckDB), merges rows by primary key (delete-insert; the
 latest `updated_at` wins inside a load), and sends the rows that break the contract to `raw_exports.rejects`.
+A file's good rows reach dlt as one parquet file (`handoff`), its rejects as arrow tables.
 Run it with `sync_exports`: a file is read once, on the assumption that each key appears in it once, and the
 rare file that breaks the assumption sends the sync round again with its keys counted first.
 """
@@ -21,12 +22,13 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.dlt_errors import wrapped_error
 from pipelines.exports.contract import DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, ExportKind, kind_of
+from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, plan_file, read_file
 
 DATASET = "raw_exports"
 DUCKDB_MEMORY_LIMIT = "256MB"  # per DuckDB instance; peak RSS must stay under 1 GiB whatever the input size
-# How far the reader may run ahead of dlt: about one batch (500k rows are 50-70 MB as arrow), so that DuckDB reads
-# the next batch while dlt writes the last one to parquet on the other core. DuckDB's default, 10 MB, held a fifth
+# How far the reader may run ahead: about one batch (500k rows are 50-70 MB as arrow), so that DuckDB reads the
+# next batch while the last one is written to parquet on the other core. DuckDB's default, 10 MB, held a fifth
 # of a batch: the read mostly waited for the write, and the ingest took about 7% longer.
 READ_AHEAD = "100MB"
 REJECTS_TABLE = "rejects"
@@ -59,14 +61,16 @@ def declared_tables() -> dict[str, dict[str, dict]]:
     return {**{kind.name: kind_columns(kind) for kind in KINDS.values()}, REJECTS_TABLE: REJECT_COLUMNS}
 
 
-def kind_hints(kind: ExportKind, deduplicated: bool, into_empty_table: bool):
+def kind_hints(kind: ExportKind, deduplicated: bool, into_empty_table: bool, file_columns: dict[str, dict]):
     """Merge by primary key. `deduplicated` (each key at most once in this load) spares dlt a window over the
     whole load to pick the latest row per key; loaded into an empty table, such rows are simply appended, which
-    spares dlt the staging copy and the delete as well (the first load of a large export is most of its cost)."""
+    spares dlt the staging copy and the delete as well (the first load of a large export is most of its cost).
+    The columns are the contract's, then the file's own beyond it (`file_columns`, typed from the file)."""
     appended = deduplicated and into_empty_table
     disposition = "append" if appended else {**MERGE, "deduplicated": deduplicated}
+    columns = {**file_columns, **kind_columns(kind, merged=not appended)}
     return dlt.mark.make_hints(table_name=kind.name, write_disposition=disposition,
-                               primary_key=list(kind.primary_key), columns=kind_columns(kind, merged=not appended))
+                               primary_key=list(kind.primary_key), columns=columns)
 
 
 def _table_has_seen_data(table: str) -> bool:
@@ -130,17 +134,20 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
         plans = [plan_file(con, path, relative, kind, count_keys=count_keys_first)
                  for relative, path in changed.items()]
         deduplicated = len(plans) == 1 and plans[0].keys_unique
-        hints = kind_hints(kind, deduplicated, into_empty_table=not _table_has_seen_data(kind.name))
+        into_empty_table = not _table_has_seen_data(kind.name)
         for plan in plans:
             if (state.get(plan.relative) or [0, 0, 0])[2]:
                 yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
             rejected = 0
-            for good, rejects in read_file(con, plan, batch_rows):
-                if good is not None:
-                    yield dlt.mark.with_hints(good, hints, create_table_variant=True)
-                if rejects is not None:
-                    rejected += rejects.num_rows
-                    yield _rejects(rejects)
+            with ParquetHandoff(not_null=kind.primary_key) as good_rows:
+                for good, rejects in read_file(con, plan, batch_rows):
+                    if good is not None:
+                        good_rows.write(good)
+                    if rejects is not None:
+                        rejected += rejects.num_rows
+                        yield _rejects(rejects)
+                if good_rows.rows:
+                    yield good_rows.load_item(kind_hints(kind, deduplicated, into_empty_table, good_rows.columns()))
             state[plan.relative] = [*fingerprint(changed[plan.relative]), rejected]
 
     load_kind.__doc__ = kind.description
