@@ -274,7 +274,7 @@ def _duplicate_reasons(table: pa.Table, kind: ExportKind, duplicates: dict[int, 
 
 def _tables_of(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
     """DuckDB hands out batches of about 100k rows whatever size is asked; gathered (without copying) into tables
-    of `rows`, the per-item costs downstream (dlt's hints and schema, a parquet write) are paid per `rows`."""
+    of `rows`, the per-table costs downstream (splitting off the rejects, a parquet row group) are paid per `rows`."""
     pending: list[pa.RecordBatch] = []
     for batch in batches:
         pending.append(batch)
