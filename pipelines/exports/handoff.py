@@ -42,18 +42,18 @@ class ParquetHandoff:
         if self.writer is None:
             # Keys flagged not null in the file as in dlt's schema: a file that differs from the schema in anything
             # (a flag, a type, the order of columns) is rewritten whole by dlt's normalize step (2 s for 6M rows).
-            schema = pa.schema([field.with_nullable(False) if field.name in self.not_null
-                                else field for field in table.schema])
-            texts = [field.name for field in schema if pa.types.is_string(field.type)]
-            self.writer = pq.ParquetWriter(self.path, schema, compression="none", use_dictionary=texts,
+            self.schema = pa.schema([field.with_nullable(False) if field.name in self.not_null
+                                     else field for field in table.schema])
+            texts = [field.name for field in self.schema if pa.types.is_string(field.type)]
+            self.writer = pq.ParquetWriter(self.path, self.schema, compression="none", use_dictionary=texts,
                                            write_statistics=False)
-        self.writer.write_table(table.cast(self.writer.schema))
+        self.writer.write_table(table.cast(self.schema))
         self.rows += table.num_rows
 
     def columns(self) -> dict[str, dict]:
         """The file's columns as dlt columns, typed from arrow: dlt reads no schema from an imported file, so its
         columns beyond the contract must be declared too."""
-        return py_arrow_to_table_schema_columns(self.writer.schema)
+        return py_arrow_to_table_schema_columns(self.schema)
 
     def load_item(self, hints: dict):
         """The finished file as dlt's load file of the table `hints` name."""
