@@ -3,9 +3,12 @@ Dagster check fails naming the rows."""
 
 import json
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.exports.contract import KINDS
+from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.reader import BATCH_ROWS, KeyRepeated, plan_file, read_file
 from pipelines.exports.source import _reader_connection
 from tests.conftest import Project, failed_checks
@@ -124,15 +127,19 @@ def test_currency_without_rate_is_flagged_and_left_out_of_totals(tmp_path):
     assert "spend -5" in failed["staging/spend:spend_not_negative"].metadata["failing_keys"].value
 
 
-def read_deals(path, batch_rows: int = BATCH_ROWS, count_keys: bool = True, timezone: str = "UTC") -> list:
-    """A deals export read straight through the reader: (good rows, rejects) per table."""
+def read_deals(path, batch_rows: int = BATCH_ROWS, count_keys: bool = True,
+               timezone: str = "UTC") -> tuple[pa.Table | None, list[pa.Table]]:
+    """A deals export read straight through the reader: its good rows (None when none) and its rejects."""
     con = _reader_connection(timezone)
-    return list(read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys), batch_rows))
+    with ParquetHandoff(path.parent, not_null=KINDS["deals"].primary_key) as good_rows:
+        rejects = list(read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys), good_rows,
+                                 batch_rows))
+        return (pq.read_table(good_rows.path) if good_rows.rows else None), rejects
 
 
-def reject_lines(tables: list) -> list[tuple[int, str]]:
-    return [(line, reason) for _, rejects in tables if rejects is not None
-            for line, reason in zip(rejects["line"].to_pylist(), rejects["reason"].to_pylist(), strict=True)]
+def reject_lines(rejects: list[pa.Table]) -> list[tuple[int, str]]:
+    return [(line, reason) for table in rejects
+            for line, reason in zip(table["line"].to_pylist(), table["reason"].to_pylist(), strict=True)]
 
 
 def test_line_numbers_hold_across_batches(tmp_path):
@@ -146,15 +153,14 @@ def test_line_numbers_hold_across_batches(tmp_path):
     path = tmp_path / "deals.csv"
     path.write_text("\n".join(lines) + "\n")
 
-    tables = read_deals(path, batch_rows=1_000)
-    good_rows = sum(good.num_rows for good, _ in tables if good is not None)
-    rejected = dict(reject_lines(tables))
+    good, rejects = read_deals(path, batch_rows=1_000)
+    rejected = dict(reject_lines(rejects))
 
     duplicate = "duplicate deal_id d100000: 2 rows and no later updated_at to tell which is current"
     assert rejected == {2: "unparseable number in amount: 12abc", 2_049: "unparseable number in amount: x",
                         2_050: "missing required field amount", 100_000: "unparseable number in amount: ?",
                         100_001: duplicate, rows + 1: "unparseable number in amount: n/a", rows + 2: duplicate}
-    assert good_rows == rows + 1 - len(rejected)
+    assert good.num_rows == rows + 1 - len(rejected)
 
 
 def test_values_padded_with_spaces_are_read_and_blank_ones_are_missing(tmp_path):
@@ -165,14 +171,14 @@ def test_values_padded_with_spaces_are_read_and_blank_ones_are_missing(tmp_path)
                     " d1 ,A, 2025-01-05 , open , 100.5 , eur , New business \n"
                     "d2,A,2025-01-05,open,   ,EUR,\n"
                     "d3 ,  B,2025-01-05,open ,1, usd,Renewals \n")
-    [(good, _)] = tables = read_deals(path)
+    good, rejects = read_deals(path)
     assert good.select(["deal_id", "company_id", "status", "amount", "currency", "pipeline"]).to_pylist() == [
         {"deal_id": "d1", "company_id": "A", "status": "open", "amount": 100.5, "currency": "EUR",
          "pipeline": "New business"},
         {"deal_id": "d3", "company_id": "B", "status": "open", "amount": 1.0, "currency": "USD",
          "pipeline": "Renewals"}]
     assert str(good["created_at"][0]) == "2025-01-05 00:00:00"
-    assert reject_lines(tables) == [(3, "missing required field amount")]
+    assert reject_lines(rejects) == [(3, "missing required field amount")]
 
 
 def test_timestamps_become_utc_from_their_offset_or_the_reporting_time_zone(tmp_path):
@@ -187,12 +193,11 @@ def test_timestamps_become_utc_from_their_offset_or_the_reporting_time_zone(tmp_
                     "named,A,2025-01-05 10:00:00 America/New_York,open,1,EUR\n"
                     "date,A,2025-01-05,open,1,EUR\n"
                     "endless,A,infinity,open,1,EUR\n")
-    tables = read_deals(path, timezone="Europe/Paris")
-    [good] = [good for good, _ in tables if good is not None]
+    good, rejects = read_deals(path, timezone="Europe/Paris")
     assert {row["deal_id"]: str(row["created_at"]) for row in good.to_pylist()} == {
         "naive": "2025-01-05 09:00:00", "summer": "2025-07-05 08:00:00", "offset": "2025-01-05 08:00:00",
         "zulu": "2025-01-05 10:00:00", "named": "2025-01-05 15:00:00", "date": "2025-01-04 23:00:00"}
-    assert reject_lines(tables) == [(8, "unparseable timestamp in created_at: infinity")]
+    assert reject_lines(rejects) == [(8, "unparseable timestamp in created_at: infinity")]
 
 
 def test_a_row_breaking_several_rules_names_them_all_and_a_blank_optional_value_loads(tmp_path):
@@ -203,29 +208,33 @@ def test_a_row_breaking_several_rules_names_them_all_and_a_blank_optional_value_
                     "m1,A,soon,pending,1,EUR,\n"
                     "m2,A,2025-01-05,open,1,EUR,   \n"
                     "m3,A,2025-01-05,open,1,EUR,2025-13-45\n")
-    tables = read_deals(path)
-    assert reject_lines(tables) == [
+    good, rejects = read_deals(path)
+    assert reject_lines(rejects) == [
         (2, "unparseable timestamp in created_at: soon; unknown status: pending (expected open | won | lost)"),
         (4, "unparseable date in contract_start: 2025-13-45")]
-    [good] = [good for good, _ in tables if good is not None]
     assert good.select(["deal_id", "contract_start"]).to_pylist() == [{"deal_id": "m2", "contract_start": None}]
 
 
 def test_keys_assumed_unique_are_checked_after_the_last_row(tmp_path):
     """Read without counting keys first, a file keeps the promise of unique keys even with several rows missing
-    their key (they are rejected for that); a repeated key raises, but only once every row was handed on."""
+    their key (they are rejected for that); a repeated key raises, but only once every good row is written; a key
+    shared by a good row and a rejected one repeats too (as when keys are counted first: which row is current is
+    no clearer when one of them is broken)."""
     path = tmp_path / "deals.csv"
     header = "deal_id,company_id,created_at,status,amount,currency\n"
     path.write_text(header + "d1,A,2025-01-05,open,1,EUR\n,A,2025-01-05,open,2,EUR\n"
                     ",A,2025-01-05,open,3,EUR\nd2,A,2025-01-05,open,4,EUR\n")
-    tables = read_deals(path, count_keys=False)
-    assert [row for good, _ in tables if good is not None for row in good["deal_id"].to_pylist()] == ["d1", "d2"]
-    assert reject_lines(tables) == [(3, "missing required field deal_id"), (4, "missing required field deal_id")]
+    good, rejects = read_deals(path, count_keys=False)
+    assert good["deal_id"].to_pylist() == ["d1", "d2"]
+    assert reject_lines(rejects) == [(3, "missing required field deal_id"), (4, "missing required field deal_id")]
 
-    path.write_text(header + "d1,A,2025-01-05,open,1,EUR\nd2,A,2025-01-05,open,2,EUR\nd1,B,2025-01-05,open,3,EUR\n")
     con = _reader_connection("UTC")
-    handed_on = []
-    with pytest.raises(KeyRepeated, match="^deals.csv: a deal_id appears more than once$"):
-        for good, _ in read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys=False)):
-            handed_on += good["amount"].to_pylist()
-    assert handed_on == [1, 2, 3]
+    for rows, written in (("d1,A,2025-01-05,open,1,EUR\nd2,A,2025-01-05,open,2,EUR\nd1,B,2025-01-05,open,3,EUR\n",
+                           [1, 2, 3]),
+                          ("d1,A,2025-01-05,open,1,EUR\nd2,A,2025-01-05,open,2,EUR\nd2,B,2025-01-05,open,x,EUR\n",
+                           [1, 2])):
+        path.write_text(header + rows)
+        with ParquetHandoff(tmp_path, not_null=["deal_id"]) as good_rows:
+            with pytest.raises(KeyRepeated, match="^deals.csv: a deal_id appears more than once$"):
+                list(read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys=False), good_rows))
+            assert pq.read_table(good_rows.path)["amount"].to_pylist() == written

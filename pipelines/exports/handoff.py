@@ -19,23 +19,23 @@ from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
 
 
 class ParquetHandoff:
-    """Use as a context manager inside a dlt resource: `write` each table of good rows, then, if there are `rows`,
-    yield `load_item`. The file lives in a temporary folder of the pipeline's working folder (the same disk as the
-    load package, so that dlt can link it), removed on exit whatever happened."""
+    """Use as a context manager: `write` each table of good rows, `finish`, then, if there are `rows`, hand dlt
+    `load_item`. The file lives in a temporary folder under `folder` (inside a dlt resource, the pipeline's working
+    folder: the same disk as the load package, so that dlt can link it), removed on exit whatever happened."""
 
-    def __init__(self, not_null: Sequence[str]):
+    def __init__(self, folder: str | Path, not_null: Sequence[str]):
+        self.parent = folder
         self.not_null = set(not_null)  # the key columns: a good row always has its key
 
     def __enter__(self):
-        self.folder = Path(tempfile.mkdtemp(prefix="handoff-", dir=dlt.current.pipeline().working_dir))
+        self.folder = Path(tempfile.mkdtemp(prefix="handoff-", dir=self.parent))
         self.path = self.folder / "rows.parquet"
         self.writer: pq.ParquetWriter | None = None
         self.rows = 0
         return self
 
     def __exit__(self, *exc_info):
-        if self.writer is not None:
-            self.writer.close()
+        self.finish()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def write(self, table: pa.Table) -> None:
@@ -55,8 +55,13 @@ class ParquetHandoff:
         columns beyond the contract must be declared too."""
         return py_arrow_to_table_schema_columns(self.schema)
 
+    def finish(self) -> None:
+        """Close the file: it can be read from then on."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
     def load_item(self, hints: dict):
         """The finished file as dlt's load file of the table `hints` name."""
-        self.writer.close()
-        self.writer = None
+        self.finish()
         return dlt.mark.with_file_import(str(self.path), "parquet", self.rows, hints=hints)

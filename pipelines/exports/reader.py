@@ -1,4 +1,5 @@
-"""Read one export file with DuckDB, type it by the contract, and stream arrow batches of good rows and rejects.
+"""Read one export file with DuckDB, type it by the contract, write its good rows to a parquet handoff and stream its
+rejects as arrow tables.
 
 DuckDB does the parsing and validation in SQL; Python only splits each arrow batch in two. Line numbers come
 from the batch offsets, which works because DuckDB keeps insertion order for a plain scan.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, ExportKind
+from pipelines.exports.handoff import ParquetHandoff
 
 BATCH_ROWS = 500_000
 SQL_TYPES = {NUMBER: "DOUBLE", TIMESTAMP: "TIMESTAMP", DATE: "DATE"}
@@ -30,9 +31,9 @@ class FileContractError(ValueError):
 
 
 class KeyRepeated(Exception):
-    """A file read on the assumption that each key appears once had a key twice. Its rows were already sent to
-    dlt as unique ones (appended, or merged without deduplication), so the extraction must be thrown away and the
-    file read again with its keys counted first (`sync_exports` does both)."""
+    """A file read on the assumption that each key appears once had a key twice. Its rejects were already sent to
+    dlt, and its good rows were about to be (appended, or merged without deduplication), so the extraction must be
+    thrown away and the file read again with its keys counted first (`sync_exports` does both)."""
 
 
 def normalize_name(name: str) -> str:
@@ -215,8 +216,11 @@ def _key_hash_sql(kind: ExportKind) -> str:
     return f"CASE WHEN {present} THEN {_hash_sql(kind.primary_key)} END"
 
 
-# Over a column `key_hash` of `_key_hash_sql`: whether a key repeats, whether counted before the read or during it.
-_KEYS_REPEAT_SQL = "count(key_hash) > count(DISTINCT key_hash)"
+def _keys_repeat_sql(key_hashes: str) -> str:
+    """Whether a key hash repeats among the rows of `key_hashes` (a query with a column `key_hash`, NULL for a
+    row without its whole key); grouping finds it faster than comparing count(DISTINCT …) with count(…)."""
+    return (f"SELECT count(*) > 0 FROM (SELECT key_hash FROM ({key_hashes}) WHERE key_hash IS NOT NULL "
+            "GROUP BY key_hash HAVING count(*) > 1)")
 
 
 def _version_hash_sql(kind: ExportKind) -> str:
@@ -233,7 +237,7 @@ class FilePlan:
     first_line: int = 1
     duplicates: dict[int, int] = field(default_factory=dict)  # (key, updated_at) hash -> rows sharing it
     keys_unique: bool = False  # no key repeats in the file, so dlt need not deduplicate it
-    keys_counted: bool = True  # False: keys_unique is assumed, and read_file checks it as it reads
+    keys_counted: bool = True  # False: keys_unique is assumed, and read_file checks it once the file is read
     error: str | None = None  # the whole file breaks the contract
 
 
@@ -243,13 +247,13 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
     prunes the rest of the query), but it is still a pass over the file: a fifth of a large first load. Only when
     a key repeats are the repeated versions listed, in a second pass: keys that repeat with different
     `updated_at` are fine (the latest wins on load), a repeated (key, `updated_at`) is not.
-    Without `count_keys` the keys are assumed unique, and `read_file` checks it as it reads."""
+    Without `count_keys` the keys are assumed unique, and `read_file` checks it once the file is read."""
     try:
         query, first_line = build_query(con, path, kind)
         if not count_keys:
             return FilePlan(relative, kind, query, first_line, keys_unique=True, keys_counted=False)
         [(keys_repeat,)] = con.execute(
-            f"SELECT {_KEYS_REPEAT_SQL} FROM (SELECT {_key_hash_sql(kind)} AS key_hash FROM ({query}))").fetchall()
+            _keys_repeat_sql(f"SELECT {_key_hash_sql(kind)} AS key_hash FROM ({query})")).fetchall()
         duplicates = dict(con.execute(
             f"SELECT {_version_hash_sql(kind)} AS version, count(*) FROM ({query}) GROUP BY version "
             "HAVING count(*) > 1").fetchall()) if keys_repeat else {}
@@ -285,61 +289,57 @@ def _tables_of(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
         yield pa.Table.from_batches(pending)
 
 
-def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan,
-              batch_rows: int = BATCH_ROWS) -> Iterator[tuple[pa.Table | None, pa.Table | None]]:
-    """Yield (good rows, rejects) per batch. A whole-file contract break yields one reject with no line. Keys
-    assumed unique (`plan.keys_counted` False) are checked once the last batch is handed on: `KeyRepeated`."""
+def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan, good_rows: ParquetHandoff,
+              batch_rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
+    """Write the file's good rows to `good_rows` and yield its rejects, a table per batch that has any. A
+    whole-file contract break yields one reject with no line. Keys assumed unique (`plan.keys_counted` False) are
+    checked once the last good row is written: `KeyRepeated`."""
     if plan.error:
-        yield None, pa.Table.from_pylist([{"file": plan.relative, "line": None, "kind": plan.kind.name,
-                                           "reason": plan.error, "raw_row": None}], schema=REJECT_SCHEMA)
+        yield pa.Table.from_pylist([{"file": plan.relative, "line": None, "kind": plan.kind.name,
+                                     "reason": plan.error, "raw_row": None}], schema=REJECT_SCHEMA)
         return
-    if plan.keys_counted:
-        yield from _read_batches(con, plan, batch_rows, seen_keys=None)
-        return
-    with _SeenKeys() as seen_keys:
-        yield from _read_batches(con, plan, batch_rows, seen_keys)
-        if seen_keys.repeated():
-            raise KeyRepeated(f"{plan.relative}: a {'/'.join(plan.kind.primary_key)} appears more than once")
+    rejected_keys = None if plan.keys_counted else []
+    yield from _read_batches(con, plan, batch_rows, good_rows, rejected_keys)
+    good_rows.finish()
+    if rejected_keys is not None and _keys_repeat(con, plan.kind, good_rows, rejected_keys):
+        raise KeyRepeated(f"{plan.relative}: a {'/'.join(plan.kind.primary_key)} appears more than once")
 
 
-class _SeenKeys:
-    """The key hashes of the rows read so far, kept by a DuckDB of their own with a small memory cap (it spills
-    to a temporary folder past it): memory stays flat however large the file, and the count does not compete
-    with the read for its memory. Counting keys as they stream by costs a fraction of a pass over the file."""
-
-    MEMORY_LIMIT = "64MB"  # 5M hashes are counted within it; 20M spill, and take a second longer to count
-
-    def __enter__(self):
-        self.spill = tempfile.TemporaryDirectory(prefix="payback-keys-")
-        self.con = duckdb.connect(config={"memory_limit": self.MEMORY_LIMIT, "temp_directory": self.spill.name})
-        self.con.execute("CREATE TABLE seen_keys (key_hash UBIGINT)")
-        return self
-
-    def __exit__(self, *exc_info):
-        self.con.close()
-        self.spill.cleanup()
-
-    def add(self, hashes: pa.ChunkedArray) -> None:
-        self.con.from_arrow(pa.table({"key_hash": hashes})).insert_into("seen_keys")
-
-    def repeated(self) -> bool:
-        [(keys_repeat,)] = self.con.execute(f"SELECT {_KEYS_REPEAT_SQL} FROM seen_keys").fetchall()
-        return keys_repeat
+def _keys_repeat(con: duckdb.DuckDBPyConnection, kind: ExportKind, good_rows: ParquetHandoff,
+                 rejected_keys: list[pa.Array]) -> bool:
+    """Whether a key appears twice in the file, among its good rows (read back from their parquet file: only the
+    key columns, a tenth of the read) and its rejected ones (their key hashes, kept as they went by). Counting the
+    keys as they streamed by cost twice as much: a hash per row on the way, then a table of them to count."""
+    relations = [f"SELECT {_hash_sql(kind.primary_key)} AS key_hash FROM read_parquet({literal(str(good_rows.path))})"
+                 ] if good_rows.rows else []
+    if rejected_keys:
+        con.register("rejected_keys", pa.table({"key_hash": pa.chunked_array(rejected_keys, pa.uint64())}))
+        relations.append("SELECT key_hash FROM rejected_keys")
+    if not relations:
+        return False
+    try:
+        [(keys_repeat,)] = con.execute(_keys_repeat_sql(" UNION ALL ".join(relations))).fetchall()
+    finally:
+        if rejected_keys:
+            con.unregister("rejected_keys")
+    return keys_repeat
 
 
-def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: int,
-                  seen_keys: _SeenKeys | None) -> Iterator[tuple[pa.Table | None, pa.Table | None]]:
-    """The file's rows as (good rows, rejects) per table, each table's key hashes handed to `seen_keys`."""
+def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: int, good_rows: ParquetHandoff,
+                  rejected_keys: list[pa.Array] | None) -> Iterator[pa.Table]:
+    """The file's good rows written to `good_rows`, its rejects yielded, per table; with `rejected_keys`, the key
+    hashes of the rejected rows are added to it (computed for those rows only)."""
     relative, kind, query, first_line, duplicates = (plan.relative, plan.kind, plan.query, plan.first_line,
                                                      plan.duplicates)
     if duplicates:
         query = f"SELECT *, {_version_hash_sql(kind)} AS _version_hash FROM ({query})"
-    if seen_keys:
-        query = f"SELECT *, {_key_hash_sql(kind)} AS _key_hash FROM ({query})"
+    if rejected_keys is not None:
+        query = (f"SELECT *, CASE WHEN _reject_reason IS NOT NULL THEN {_key_hash_sql(kind)} END AS _key_hash "
+                 f"FROM ({query})")
     offset = 0
     for table in _tables_of(con.sql(query).to_arrow_reader(batch_rows), batch_rows):
-        if seen_keys:
-            seen_keys.add(table["_key_hash"])
+        if rejected_keys is not None:
+            key_hashes = table["_key_hash"]
             table = table.drop_columns(["_key_hash"])
         reasons = table["_reject_reason"]
         if duplicates:
@@ -350,8 +350,11 @@ def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: in
         bad = pc.is_valid(reasons)
         rejected = len(reasons) - reasons.null_count
         good = (table.filter(pc.invert(bad)) if rejected else table).drop_columns(["_reject_reason", "_raw_row"])
-        rejects = None
+        if good.num_rows:
+            good_rows.write(good)
         if rejected:
+            if rejected_keys is not None:
+                rejected_keys.extend(pc.filter(key_hashes, bad).chunks)
             lines = pc.add(pc.indices_nonzero(bad), offset + first_line)
             count = len(lines)
             # A duplicate is otherwise a good row: its raw row is the typed one.
@@ -359,10 +362,9 @@ def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: in
                               pa.array([json.dumps(r, default=str) for r in
                                         table.filter(bad).drop_columns(["_reject_reason", "_raw_row"]).to_pylist()])
                               if duplicates else pa.nulls(count, pa.string()))
-            rejects = pa.table({"file": pa.array([relative] * count, pa.string()),
-                                "line": pc.cast(lines, pa.int64()),
-                                "kind": pa.array([kind.name] * count, pa.string()),
-                                "reason": pc.filter(reasons, bad),
-                                "raw_row": raw}).cast(REJECT_SCHEMA)
+            yield pa.table({"file": pa.array([relative] * count, pa.string()),
+                            "line": pc.cast(lines, pa.int64()),
+                            "kind": pa.array([kind.name] * count, pa.string()),
+                            "reason": pc.filter(reasons, bad),
+                            "raw_row": raw}).cast(REJECT_SCHEMA)
         offset += table.num_rows
-        yield (good if good.num_rows else None), rejects

@@ -139,13 +139,10 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
             if (state.get(plan.relative) or [0, 0, 0])[2]:
                 yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
             rejected = 0
-            with ParquetHandoff(not_null=kind.primary_key) as good_rows:
-                for good, rejects in read_file(con, plan, batch_rows):
-                    if good is not None:
-                        good_rows.write(good)
-                    if rejects is not None:
-                        rejected += rejects.num_rows
-                        yield _rejects(rejects)
+            with ParquetHandoff(dlt.current.pipeline().working_dir, not_null=kind.primary_key) as good_rows:
+                for rejects in read_file(con, plan, good_rows, batch_rows):
+                    rejected += rejects.num_rows
+                    yield _rejects(rejects)
                 if good_rows.rows:
                     yield good_rows.load_item(kind_hints(kind, deduplicated, into_empty_table, good_rows.columns()))
             state[plan.relative] = [*fingerprint(changed[plan.relative]), rejected]
