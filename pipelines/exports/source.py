@@ -26,7 +26,7 @@ from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, plan_file, read_file
 
 DATASET = "raw_exports"
-DUCKDB_MEMORY_LIMIT = "256MB"  # per DuckDB instance; peak RSS must stay under 1 GiB whatever the input size
+READER_MEMORY_LIMIT = "256MB"  # the reader spills past it: peak RSS must stay under 1 GiB whatever the input size
 # How far the reader may run ahead: about one batch (500k rows are 50-70 MB as arrow), so that DuckDB reads the
 # next batch while the last one is written to parquet on the other core. DuckDB's default, 10 MB, held a fifth
 # of a batch: the read mostly waited for the write, and the ingest took about 7% longer.
@@ -109,7 +109,7 @@ def fingerprint(path: Path) -> list[int]:
 def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that reads the files. Its memory is capped (it spills to disk past the cap) so that
     reading stays flat in file size."""
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    con = duckdb.connect(config={"memory_limit": READER_MEMORY_LIMIT})
     con.execute(f"SET streaming_buffer_size = '{READ_AHEAD}'")
     con.execute(f"SET TimeZone = '{reporting_timezone}'")  # an ISO time without offset is local time
     return con
