@@ -4,6 +4,7 @@ Dagster check fails naming the rows."""
 import json
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -161,6 +162,24 @@ def test_line_numbers_hold_across_batches(tmp_path):
                         2_050: "missing required field amount", 100_000: "unparseable number in amount: ?",
                         100_001: duplicate, rows + 1: "unparseable number in amount: n/a", rows + 2: duplicate}
     assert good.num_rows == rows + 1 - len(rejected)
+
+
+def test_a_quoted_value_or_a_surplus_value_past_the_sniffed_sample_is_read_like_any_other(tmp_path):
+    """DuckDB sniffs the dialect from the first 20,480 rows. Here none of them is quoted or too long; row 25,000
+    has an extra value (line 25,001: rejected for it, the rest loads) and row 26,000 a quoted value with a comma
+    and a doubled quote (read as one value)."""
+    rows = 30_000
+    lines = ["deal_id,company_id,created_at,status,amount,currency,pipeline"]
+    lines += [f"d{n},A,2025-01-05,open,{n},EUR,New" + (",surplus" if n == 25_000 else "") for n in range(1, rows + 1)]
+    lines[26_000] = 'd26000,A,2025-01-05,open,26000,EUR,"Renewals, ""EU"""'
+    path = tmp_path / "deals.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    good, rejects = read_deals(path)
+    assert reject_lines(rejects) == [(25_001, "more values than header columns")]
+    assert good.num_rows == rows - 1
+    [renewal] = good.filter(pc.equal(good["deal_id"], "d26000")).to_pylist()
+    assert (renewal["pipeline"], renewal["amount"]) == ('Renewals, "EU"', 26000.0)
 
 
 def test_values_padded_with_spaces_are_read_and_blank_ones_are_missing(tmp_path):

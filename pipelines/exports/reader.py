@@ -58,18 +58,42 @@ class _Source:
 
 
 def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
-    """Sniff the dialect once, then read with it fixed (no re-sniffing on each pass over the file)."""
-    columns, prompt = con.execute(f"SELECT Columns, Prompt FROM sniff_csv({literal(str(path))}, all_varchar=true, "
-                                  "null_padding=true)").fetchall()[0]
-    relation = prompt.strip().removeprefix("FROM ").rstrip(";")
+    """Sniff the dialect once, then read with it fixed (no re-sniffing on each pass over the file).
+
+    The sniffer sees a sample (20,480 rows), and a fixed dialect is strict about what it did not see, which failed
+    the whole file at the first such row. So a file whose sample has no quoted value is still read with the
+    standard quote (`"`, doubled to escape), which leaves unquoted values as they are; and one spare column takes
+    the values a row has beyond the columns seen, whatever its line, so that the row is rejected for it (more
+    values than that are dropped from its raw row, not strictly refused)."""
+    delimiter, quote_char, escape, new_line, comment, skip, header, columns = con.execute(
+        "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns "
+        f"FROM sniff_csv({literal(str(path))}, all_varchar=true, null_padding=true)").fetchall()[0]
+    unset = "(empty)"  # how the sniffer names an empty setting
+    if quote_char == unset:
+        quote_char, escape = '"', '"'
     names = [column["name"] for column in columns]
+    spare = f"column{len(names)}"  # DuckDB's own name for a value past the columns
+    while spare in names:
+        spare = f"_{spare}"
+
+    def relation(with_header: bool) -> str:
+        settings = {"delim": delimiter, "quote": quote_char, "escape": escape, "new_line": new_line,
+                    "comment": comment}
+        dialect = ", ".join(f"{key}={literal('' if value == unset else value)}" for key, value in settings.items())
+        types = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in [*names, spare])
+        return (f"read_csv({literal(str(path))}, auto_detect=false, {dialect}, skip={int(skip)}, "
+                f"header={str(with_header).lower()}, columns={{{types}}}, all_varchar=true, null_padding=true, "
+                "strict_mode=false)")
+
     # With null_padding DuckDB names values past the header column7, column8…: the header row itself, read as
     # data with the same dialect, says how many columns were declared.
-    first = con.execute(f"SELECT * FROM {relation.replace('header=true', 'header=false')} LIMIT 1").fetchall()
+    first = con.execute(f"SELECT * FROM {relation(with_header=False)} LIMIT 1").fetchall()
     declared = max((i + 1 for i, value in enumerate(first[0] if first else ()) if value is not None), default=0)
-    return _Source(relation, {normalize_name(n): (f"src.{quote(n)}", "VARCHAR") for n in names[:declared]},
+    extras = [*names[declared:], spare]
+    return _Source(relation(with_header=bool(header)),
+                   {normalize_name(n): (f"src.{quote(n)}", "VARCHAR") for n in names[:declared]},
                    _first_reason([f"CASE WHEN src.{quote(n)} IS NOT NULL THEN 'more values than header columns' END"
-                                  for n in names[declared:]]), first_line=2)
+                                  for n in extras]), first_line=2)
 
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
