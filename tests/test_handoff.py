@@ -1,8 +1,10 @@
 """A file's good rows reach dlt as one parquet file that dlt loads as it is: not rewritten on the way."""
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.source import exports_source
 from pipelines.raw_assets import make_pipeline
 from tests.conftest import Project
@@ -34,3 +36,18 @@ def test_good_rows_are_loaded_from_the_handed_over_file_as_it_is(tmp_path):
             ("d1", 100.0, "emea"), ("d3", 50.0, "apac")]
         assert con.execute("SELECT line, reason FROM raw_exports.rejects").fetchall() == [
             (3, "unparseable number in amount: x")]
+
+
+def test_only_repetitive_text_columns_get_a_dictionary(tmp_path):
+    """A dictionary pays for a column of few values (a channel), not for one of unique values (an email), nor for
+    numbers: in the first rows of the file, a text column with at most half its values distinct gets one."""
+    rows = pa.table({"email": [f"p{n}@example.com" for n in range(100)],
+                     "channel": ["paid_search", "seo"] * 50,
+                     "amount": [float(n % 2) for n in range(100)]})
+    with ParquetHandoff(tmp_path, not_null=["email"]) as good_rows:
+        good_rows.write(rows)
+        good_rows.finish()
+        row_group = pq.ParquetFile(good_rows.path).metadata.row_group(0)
+        dictionary = {row_group.column(i).path_in_schema: row_group.column(i).has_dictionary_page
+                      for i in range(row_group.num_columns)}
+    assert dictionary == {"email": False, "channel": True, "amount": False}
