@@ -55,6 +55,7 @@ class _Source:
     columns: dict[str, tuple[str, str]]  # normalized name -> (SQL expression on `src`, DuckDB type)
     malformed: str  # SQL giving the reason a row cannot be read at all (too many values, invalid JSON), else NULL
     first_line: int  # line number of the first data row
+    raw_row: str = "to_json(_src)"  # SQL giving a rejected row as read, as JSON, from `_src` (the row as a struct)
 
 
 def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
@@ -90,10 +91,14 @@ def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
     first = con.execute(f"SELECT * FROM {relation(with_header=False)} LIMIT 1").fetchall()
     declared = max((i + 1 for i, value in enumerate(first[0] if first else ()) if value is not None), default=0)
     extras = [*names[declared:], spare]
+    # A rejected row's raw row names the columns beyond the header only when it has values there.
+    header_only = ", ".join(f"{quote(n)} := _src.{quote(n)}" for n in names[:declared])
+    raw_row = (f"CASE WHEN {' AND '.join(f'_src.{quote(n)} IS NULL' for n in extras)} "
+               f"THEN to_json(struct_pack({header_only})) ELSE to_json(_src) END")
     return _Source(relation(with_header=bool(header)),
                    {normalize_name(n): (f"src.{quote(n)}", "VARCHAR") for n in names[:declared]},
                    _first_reason([f"CASE WHEN src.{quote(n)} IS NOT NULL THEN 'more values than header columns' END"
-                                  for n in extras]), first_line=2)
+                                  for n in extras]), first_line=2, raw_row=raw_row)
 
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
@@ -223,7 +228,8 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
             f"coalesce(touchpoint_id, md5(concat_ws('|', {parts}))) AS touchpoint_id")
     reason = (f"CASE WHEN {' OR '.join(f'({s})' for s in suspects)} THEN "
               f"coalesce(_malformed, nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), '')) END")
-    query = (f"SELECT * EXCLUDE (_src), CASE WHEN _reject_reason IS NOT NULL THEN to_json(_src) END AS _raw_row FROM ("
+    query = (f"SELECT * EXCLUDE (_src), CASE WHEN _reject_reason IS NOT NULL THEN {source.raw_row} END AS _raw_row "
+             "FROM ("
              f"SELECT {', '.join(outputs + [quote(name) for name in extras])}, {reason} AS _reject_reason, _src FROM ("
              f"SELECT {', '.join(typed_columns)}, {', '.join(v for v, _ in inputs.values())}, _malformed, _src FROM ("
              f"SELECT {', '.join(values)} FROM {source.relation} AS src)))")
