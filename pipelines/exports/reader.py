@@ -340,19 +340,16 @@ def _keys_repeat(con: duckdb.DuckDBPyConnection, kind: ExportKind, good_rows: Pa
     """Whether a key appears twice in the file, among its good rows (read back from their parquet file: only the
     key columns, a tenth of the read) and its rejected ones (their key hashes, kept as they went by). Counting the
     keys as they streamed by cost twice as much: a hash per row on the way, then a table of them to count."""
-    relations = [f"SELECT {_hash_sql(kind.primary_key)} AS key_hash FROM read_parquet({literal(str(good_rows.path))})"
-                 ] if good_rows.rows else []
-    if rejected_keys:
-        con.register("rejected_keys", pa.table({"key_hash": pa.chunked_array(rejected_keys, pa.uint64())}))
-        relations.append("SELECT key_hash FROM rejected_keys")
-    if not relations:
-        return False
+    good = f"SELECT {_hash_sql(kind.primary_key)} AS key_hash FROM read_parquet({literal(str(good_rows.path))})"
+    if not rejected_keys:
+        return bool(good_rows.rows) and con.execute(_keys_repeat_sql(good)).fetchall()[0][0]
+    con.register("rejected_keys", pa.table({"key_hash": pa.chunked_array(rejected_keys, pa.uint64())}))
     try:
-        [(keys_repeat,)] = con.execute(_keys_repeat_sql(" UNION ALL ".join(relations))).fetchall()
+        rejected = "SELECT key_hash FROM rejected_keys"
+        return con.execute(_keys_repeat_sql(f"{good} UNION ALL {rejected}" if good_rows.rows else rejected)
+                           ).fetchall()[0][0]
     finally:
-        if rejected_keys:
-            con.unregister("rejected_keys")
-    return keys_repeat
+        con.unregister("rejected_keys")
 
 
 def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: int, good_rows: ParquetHandoff,
