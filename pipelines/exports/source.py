@@ -132,22 +132,22 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
                    if (state.get(rel) or [None, None])[:2] != fingerprint(path)}
         if not changed:
             return
-        con = _reader_connection(reporting_timezone)
-        plans = [plan_file(con, path, relative, kind, count_keys=count_keys_first)
-                 for relative, path in changed.items()]
-        deduplicated = len(plans) == 1 and plans[0].keys_unique
-        into_empty_table = not _table_has_seen_data(kind.name)
-        for plan in plans:
-            if (state.get(plan.relative) or [0, 0, 0])[2]:
-                yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
-            rejected = 0
-            with ParquetHandoff(dlt.current.pipeline().working_dir, not_null=kind.primary_key) as good_rows:
-                for rejects in read_file(con, plan, good_rows, batch_rows):
-                    rejected += rejects.num_rows
-                    yield _rejects(rejects)
-                if good_rows.rows:
-                    yield good_rows.load_item(kind_hints(kind, deduplicated, into_empty_table, good_rows.columns()))
-            state[plan.relative] = [*fingerprint(changed[plan.relative]), rejected]
+        with _reader_connection(reporting_timezone) as con:  # closed once the files are read: its memory goes
+            plans = [plan_file(con, path, relative, kind, count_keys=count_keys_first)
+                     for relative, path in changed.items()]
+            deduplicated = len(plans) == 1 and plans[0].keys_unique
+            into_empty_table = not _table_has_seen_data(kind.name)
+            for plan in plans:
+                if (state.get(plan.relative) or [0, 0, 0])[2]:
+                    yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
+                rejected = 0
+                with ParquetHandoff(dlt.current.pipeline().working_dir, not_null=kind.primary_key) as good_rows:
+                    for rejects in read_file(con, plan, good_rows, batch_rows):
+                        rejected += rejects.num_rows
+                        yield _rejects(rejects)
+                    if good_rows.rows:
+                        yield good_rows.load_item(kind_hints(kind, deduplicated, into_empty_table, good_rows.columns()))
+                state[plan.relative] = [*fingerprint(changed[plan.relative]), rejected]
 
     load_kind.__doc__ = kind.description
     return load_kind
