@@ -8,3 +8,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # dlt never phones 
 # into DuckDB no faster (measured on export rows, which now reach dlt in a file of their own: exports/handoff.py).
 os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
 os.environ.setdefault("DATA_WRITER__COMPRESSION", "none")
+# dlt keeps the files of its last load in its working folder unless told otherwise: a second copy of the rows on disk
+# (~0.4 GB for a 5M-row spend export). A loaded file is deleted once its rows are in DuckDB; a failed load keeps its
+# files for the retry.
+os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")

@@ -2,6 +2,7 @@
 
 import json
 
+import dlt
 import duckdb
 import pytest
 
@@ -55,7 +56,9 @@ def test_dict_rows_load_through_parquet_once_each(bench):
         total, distinct = con.execute("SELECT count(*), count(DISTINCT contact_id) FROM raw_dicts.contacts"
                                       ).fetchall()[0]
     assert total == distinct == 400
-    loaded = dlt_working_dir(tmp_path / "work" / "dicts.duckdb") / "bench_dicts" / "load" / "loaded"
-    jobs = loaded.glob("*/completed_jobs/*")
-    formats = {p.name.split(".")[3] for p in jobs if p.name.startswith("contacts.")}  # contacts.<id>.<n>.<format>
-    assert "parquet" in formats and "insert_values" not in formats
+    # The load's record, kept in the pipeline's trace (its files are deleted once loaded).
+    pipeline = dlt.attach("bench_dicts", pipelines_dir=str(dlt_working_dir(tmp_path / "work" / "dicts.duckdb")))
+    [package] = pipeline.last_trace.last_load_info.load_packages
+    formats = {job.job_file_info.file_format for job in package.jobs["completed_jobs"]
+               if job.job_file_info.table_name == "contacts"}
+    assert formats == {"parquet", "sql"}  # the rows, and the merge dlt runs on them in SQL

@@ -2,6 +2,7 @@
 
 import logging
 
+from pipelines.warehouse import dlt_working_dir
 from tests.conftest import MARTS, Project
 
 DEALS = """
@@ -117,3 +118,16 @@ def test_a_file_with_a_repeated_key_is_read_again_and_each_row_lands_once(tmp_pa
             ("deals.csv", 5, duplicate), ("deals.csv", 6, duplicate)]
         assert project.one("SELECT count(*) FROM raw_exports.contacts") == (2,)
         project.run()
+
+
+def test_a_sync_keeps_no_copy_of_the_rows_it_loaded(tmp_path):
+    project = Project(tmp_path)
+    project.write("deals.csv", DEALS)
+    project.run()
+    project.write("deals.csv", DEALS.replace("250,EUR,2025-01-06", "300,EUR,2025-01-08"))
+    project.run()
+    # dlt's working folder beside the database keeps each load's record, but not the files its rows came in.
+    working_dir = dlt_working_dir(project.settings.duckdb_path)
+    assert list(working_dir.glob("*/load/loaded/*/load_package_state.json"))
+    assert not list(working_dir.glob("*/load/loaded/*/completed_jobs/*"))
+    assert project.one("SELECT amount FROM raw_exports.deals WHERE deal_id = 'd2'") == (300,)
