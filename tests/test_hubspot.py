@@ -43,6 +43,21 @@ def test_every_record_loaded_once_across_the_search_cap_429_and_500(tmp_path, hu
     assert all(int(body.get("after") or 0) < 100 for body in hubspot.searches("contacts"))
 
 
+def test_a_rate_limited_server_is_never_sent_more_than_its_limit_in_a_second(tmp_path):
+    """The server answers 429 past 4 requests in a calendar second (HubSpot's search limit); the source, throttled
+    to 4 per second, sends them in bursts of 4 and never a fifth within a second of the first."""
+    fake = FakeHubSpot(token=TOKEN, result_cap=100, rate_limit=4)
+    try:
+        add_contacts(fake, 260)
+        sync(tmp_path, fake.start(), requests_per_second=4)
+    finally:
+        fake.stop()
+    assert fake.throttled == 0 and len(fake.arrivals) >= 9
+    assert api_rows(tmp_path, "SELECT count(*) FROM raw_hubspot.contacts") == [(260,)]
+    assert min(later - first for first, later in zip(fake.arrivals, fake.arrivals[4:], strict=False)) >= 1.0
+    assert fake.arrivals[3] - fake.arrivals[0] < 0.5  # the first four went without waiting (evenly: 0.77 s)
+
+
 def test_second_sync_asks_only_for_records_modified_since_the_cursor(tmp_path, hubspot):
     add_contacts(hubspot, 30)
     base_url = hubspot.start()

@@ -22,6 +22,7 @@ class Failure:
 @dataclass
 class FakeApi:
     requests: list = field(default_factory=list)  # (method, path, query params, JSON body)
+    arrivals: list = field(default_factory=list)  # when each request came (time.monotonic())
     failures: list = field(default_factory=list)
     down_after: int | None = None  # answer 503 to every request after this many (a crash mid-sync)
     rate_limit: float | None = None  # requests per second (fixed one-second windows); beyond it, 429
@@ -78,6 +79,7 @@ class FakeApi:
         else:
             body = json.loads(raw) if raw else None
         self.requests.append((method, url.path, params, body))
+        self.arrivals.append(time.monotonic())
         status, payload, headers = self._answer(handler.headers, method, url.path, params, body)
         data = json.dumps(payload).encode()
         handler.send_response(status)
