@@ -345,18 +345,15 @@ def _keys_repeat(con: duckdb.DuckDBPyConnection, kind: ExportKind, good_rows: Pa
     key columns, a tenth of the read) and its rejected ones (their key hashes, kept as they went by). The hashes
     are sorted and each compared with the next: about a sixth of the CPU of DuckDB grouping them. A file of more
     than KEY_CHECK_ROWS rows is checked a slice of the hashes at a time, so that memory stays flat in file size."""
-    rejected = pa.chunked_array(rejected_keys, pa.uint64()).drop_null().to_numpy() if rejected_keys else None
-    rows = good_rows.rows + (0 if rejected is None else len(rejected))
-    slices = max(1, math.ceil(rows / KEY_CHECK_ROWS))
+    rejected = pa.chunked_array(rejected_keys, pa.uint64()).drop_null().to_numpy()
+    slices = max(1, math.ceil((good_rows.rows + len(rejected)) / KEY_CHECK_ROWS))
     good = f"SELECT {_hash_sql(kind.primary_key)} AS key_hash FROM read_parquet({literal(str(good_rows.path))})"
     for number in range(slices):
-        hashes = []
+        hashes = [rejected[rejected % slices == number]]
         if good_rows.rows:
-            sliced = good if slices == 1 else f"SELECT key_hash FROM ({good}) WHERE key_hash % {slices} = {number}"
+            sliced = f"SELECT key_hash FROM ({good}) WHERE key_hash % {slices} = {number}"
             hashes.append(con.sql(sliced).fetchnumpy()["key_hash"])
-        if rejected is not None:
-            hashes.append(rejected if slices == 1 else rejected[rejected % slices == number])
-        if hashes and _repeats(hashes[0] if len(hashes) == 1 else np.concatenate(hashes)):
+        if _repeats(np.concatenate(hashes)):
             return True
     return False
 
