@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -67,6 +68,9 @@ class Settings:
     salesforce_lookback_minutes: float = 60.0
     salesforce_schedule_cron: str = "0 5 * * *"
     schedule_cron: str = "0 6 * * *"
+    # The day every "to date", "active" and "has passed" is judged at: a rebuild on the same data and settings gives
+    # the same numbers on any day. Default: today.
+    as_of: date = field(default_factory=date.today)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -98,6 +102,11 @@ class Settings:
         if pipedrive_token and not pipedrive_url:
             raise ConfigError("PIPEDRIVE_COMPANY_DOMAIN is required with PIPEDRIVE_API_TOKEN "
                               "(the <company> of https://<company>.pipedrive.com), or set PIPEDRIVE_BASE_URL")
+        as_of_text = env.get("PAYBACK_AS_OF", "").strip()
+        try:
+            as_of = date.fromisoformat(as_of_text) if as_of_text else date.today()
+        except ValueError:
+            raise ConfigError(f"PAYBACK_AS_OF={as_of_text!r} is not a date (YYYY-MM-DD)") from None
         if allocation not in ("proportional", "unallocated"):
             raise ConfigError(f"OVERHEAD_ALLOCATION={allocation!r} must be 'proportional' or 'unallocated'")
         return cls(
@@ -130,6 +139,7 @@ class Settings:
             salesforce_lookback_minutes=_number(env, "SALESFORCE_LOOKBACK_MINUTES", "60", low=0),
             salesforce_schedule_cron=env.get("SALESFORCE_SCHEDULE_CRON", "").strip() or "0 5 * * *",
             schedule_cron=env.get("PAYBACK_SCHEDULE_CRON", "").strip() or "0 6 * * *",
+            as_of=as_of,
         )
 
     def sql_variables(self) -> dict[str, object]:
@@ -143,4 +153,5 @@ class Settings:
             "ltv_cac_target": self.ltv_cac_target,
             "payback_target_months": self.payback_target_months,
             "overhead_allocation": self.overhead_allocation,
+            "as_of": self.as_of,
         }
