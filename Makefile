@@ -28,7 +28,7 @@ bench: install
 	$(BIN)/payback bench
 
 ui: install
-	$(BIN)/dagster dev -m pipelines.definitions
+	$(BIN)/payback ui
 
 lint: install
 	$(BIN)/ruff check pipelines tests

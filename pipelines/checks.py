@@ -20,7 +20,7 @@ from pipelines.config import Settings
 from pipelines.exports.contract import KINDS
 from pipelines.exports.source import DATASET, REJECTS_TABLE
 from pipelines.raw_assets import DUCKDB_POOL
-from pipelines.warehouse import connect
+from pipelines.warehouse import STEP_WAIT_SECONDS, connect
 
 SHOWN_KEYS = 20
 
@@ -142,7 +142,8 @@ def build_asset_check(check: Check, settings: Settings) -> AssetChecksDefinition
     @asset_check(asset=AssetKey(list(check.table)), name=check.name, description=check.description,
                  additional_deps=[AssetKey(list(dep)) for dep in check.additional_deps], pool=DUCKDB_POOL)
     def data_quality_check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        with closing(connect(settings, read_only=True)) as con:
+        with closing(connect(settings, read_only=True, wait_seconds=STEP_WAIT_SECONDS,
+                             say=context.log.info)) as con:
             return evaluate(con, check)
 
     return data_quality_check

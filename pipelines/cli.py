@@ -6,7 +6,6 @@ import fnmatch
 import json
 import logging
 import os
-import shutil
 import sys
 from contextlib import closing
 from datetime import date, datetime
@@ -15,8 +14,10 @@ from pathlib import Path
 import duckdb
 
 from pipelines.config import ConfigError, Settings
+from pipelines.warehouse import STEP_WAIT_SECONDS, DatabaseBusy
 
 EXIT_USAGE = 2
+READER_WAIT_SECONDS = 60  # how long `query`, `summary` and `sources` wait for a run's step to let go of the file
 
 
 def _settings() -> Settings:
@@ -26,24 +27,13 @@ def _settings() -> Settings:
         sys.exit(f"payback: configuration error: {error}")
 
 
-def _instance():
-    """The Dagster instance at DAGSTER_HOME (default ./dagster_home), so CLI runs appear in the UI's history."""
-    from dagster import DagsterInstance
-
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path("dagster_home").resolve())))
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():  # the project's instance settings: no telemetry, one writer at a time
-        from pipelines.warehouse import TRANSFORMS_DIR
-
-        shutil.copy(TRANSFORMS_DIR.parent / "dagster_home" / "dagster.yaml", config)
-    return DagsterInstance.get()
-
-
 def _existing_tables(settings: Settings) -> set[tuple[str, str]]:
+    from pipelines.warehouse import open_database
+
     if not settings.duckdb_path.exists():
         return set()
-    with closing(duckdb.connect(str(settings.duckdb_path), read_only=True)) as con:
+    with closing(open_database(settings.duckdb_path, read_only=True, wait_seconds=STEP_WAIT_SECONDS,
+                               say=lambda line: print(f"  {line}"))) as con:
         return set(con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall())
 
 
@@ -82,6 +72,7 @@ def _root_cause(error) -> str:
 def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
     """Materialize the selected assets through the Dagster instance; print failed checks. True when clean."""
     from pipelines.definitions import REFRESH_JOB, build_definitions
+    from pipelines.local_run import RunInterrupted, execute, exit_on_interrupt, project_instance
 
     progress = logging.getLogger("payback.progress")
     progress.setLevel(logging.INFO)
@@ -91,9 +82,11 @@ def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
 
     defs = build_definitions(settings)
     selection = _select(defs, patterns, settings)
-    job = defs.resolve_job_def(REFRESH_JOB)
-    result = job.execute_in_process(instance=_instance(), asset_selection=selection, raise_on_error=False,
-                                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+    try:
+        result = execute(defs.resolve_job_def(REFRESH_JOB), project_instance(), selection,
+                         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+    except RunInterrupted:
+        exit_on_interrupt()
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
@@ -164,9 +157,8 @@ order by period_grain, period_start
 
 
 def print_summary(settings: Settings) -> None:
-    from pipelines.warehouse import connect
 
-    with closing(connect(settings, read_only=True)) as con:
+    with closing(read_connection(settings)) as con:
         rows = con.execute(SUMMARY_SQL).fetchall()
     columns = ["period", "spend", "S&M cost", "new cust.", "CAC", "LTV", "LTV:CAC", "payback (mo)",
                "retention", "conversion", "LTV:CAC status", "payback status"]
@@ -198,10 +190,9 @@ KNOWN_SOURCES = {
 
 def print_sources(settings: Settings) -> None:
     """Each source: configured or not, its last successful sync and the rows of each raw table."""
-    from pipelines.warehouse import connect
 
     rows = []
-    con = connect(settings, read_only=True) if settings.duckdb_path.exists() else None
+    con = read_connection(settings) if settings.duckdb_path.exists() else None
     try:
         for name, (dataset, variable) in KNOWN_SOURCES.items():
             last_sync, counts = None, []
@@ -222,22 +213,35 @@ def print_sources(settings: Settings) -> None:
     print_table(["source", "configured", "last sync (UTC)", "rows"], rows)
 
 
-READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA", "EXPORT"}
+def read_connection(settings: Settings):
+    """A read-only connection for the CLI's readers. While a run's step writes the file nobody can read it: wait a
+    little (steps hold it for seconds at a time), then say plainly that a run holds it (`DatabaseBusy`)."""
+    from pipelines.warehouse import connect
+
+    return connect(settings, read_only=True, wait_seconds=READER_WAIT_SECONDS,
+                   say=lambda line: print(f"payback: {line}", file=sys.stderr))
+
+
+def check_read_only(sql: str) -> None:
+    """Accept only queries: DuckDB's own parser must read every statement as a SELECT (which covers WITH, VALUES,
+    FROM-first, DESCRIBE, SHOW and SUMMARIZE). EXPLAIN, PRAGMA, EXPORT, COPY, ATTACH, SET, CALL… are refused:
+    some of them write files even on a read-only connection."""
+    statements = duckdb.extract_statements(sql)
+    if not statements:
+        raise ValueError("no SQL statement given")
+    refused = [statement.type.name for statement in statements if statement.type.name != "SELECT"]
+    if refused:
+        raise ValueError(f"payback query runs queries only (SELECT, WITH, VALUES, FROM, DESCRIBE, SHOW, SUMMARIZE); "
+                         f"a {refused[0]} statement is refused")
 
 
 def run_query(settings: Settings, sql: str, output_format: str) -> int:
-    from pipelines.warehouse import connect
-
     try:
-        statements = duckdb.extract_statements(sql)
-        writes = [s for s in statements if s.type.name not in READ_ONLY_STATEMENTS]
-        if not statements:
-            raise ValueError("no SQL statement given")
-        if writes:
-            raise ValueError(f"payback query is read-only; {writes[0].type.name} statements are refused")
+        check_read_only(sql)
         if not settings.duckdb_path.exists():
             raise ValueError(f"no database at {settings.duckdb_path}: run `payback run` (or `make demo`) first")
-        with closing(connect(settings, read_only=True)) as con:
+        with closing(read_connection(settings)) as con:
+            con.execute("SET autoinstall_known_extensions = false")  # a query never downloads anything
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()
@@ -272,14 +276,31 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser("bench", help="measure ingest, incremental sync, transforms and memory")
     bench.add_argument("--rows", type=int, default=None,
                        help="ad spend rows (default 5,000,000; contacts, deals, touchpoints scale with it)")
+    commands.add_parser("ui", help="start the Dagster UI on http://127.0.0.1:3000 (what `make ui` runs)")
     args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except BrokenPipeError:  # `payback query … | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except DatabaseBusy as busy:
+        print(f"payback: {busy}", file=sys.stderr)
+        return 1
 
+
+def _command(args) -> int:
     if args.command == "bench":
         from pipelines.bench.run import DEFAULT_SPEND_ROWS, run_benchmark
 
         run_benchmark(args.rows or DEFAULT_SPEND_ROWS)
         return 0  # a benchmark is not a test: a missed target is reported in the table, not as a failure
     settings = _settings()
+    if args.command == "ui":
+        from pipelines.local_run import project_instance
+
+        project_instance()  # the instance's storage is created here, never by two processes at once
+        dagster = Path(sys.executable).with_name("dagster")  # installed beside this Python, in the same venv
+        os.execv(dagster, [str(dagster), "dev", "-m", "pipelines.definitions"])
     if args.command == "query":
         return run_query(settings, args.sql, args.format)
     if args.command == "sources":

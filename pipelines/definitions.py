@@ -25,6 +25,7 @@ from pipelines.exports.source import fingerprint, list_export_files
 from pipelines.raw_assets import build_all_raw_assets
 from pipelines.sql_assets import build_sql_asset
 from pipelines.sql_models import discover_models
+from pipelines.writer_pool import release_dead_runs
 
 REFRESH_JOB = "refresh_all"
 
@@ -42,6 +43,14 @@ def exports_folder_sensor(settings: Settings, job):
         return RunRequest(run_key=state)
 
     return exports_changed
+
+
+@sensor(minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+        description="Marks failed the runs whose process died (killed, crashed) and frees the writer pool slots "
+                    "they held, so that the runs queued behind them go on.")
+def writer_pool_recovery(context: SensorEvaluationContext):
+    released = release_dead_runs(context.instance)
+    return SkipReason("; ".join(released) if released else "every unfinished run is alive")
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
@@ -67,7 +76,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         asset_checks=[build_asset_check(check, settings) for check in all_checks()],
         jobs=jobs,
         schedules=schedules,
-        sensors=[exports_folder_sensor(settings, refresh)],
+        sensors=[exports_folder_sensor(settings, refresh), writer_pool_recovery],
         resources={"dlt": DagsterDltResource()},
         executor=in_process_executor,
     )

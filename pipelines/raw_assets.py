@@ -20,9 +20,9 @@ from pipelines.sources.pipedrive import pipedrive_source
 from pipelines.sources.pipedrive.settings import DATASET as PIPEDRIVE_DATASET
 from pipelines.sources.salesforce import salesforce_source
 from pipelines.sources.salesforce.settings import DATASET as SALESFORCE_DATASET
-from pipelines.warehouse import connect, dlt_working_dir
+from pipelines.warehouse import STEP_WAIT_SECONDS, connect, dlt_working_dir
+from pipelines.writer_pool import POOL as DUCKDB_POOL
 
-DUCKDB_POOL = "duckdb_writer"  # DuckDB has one writer: every asset that writes shares this pool (limit 1)
 # The destination's memory while dlt loads: enough to write a table from parquet without evicting what it is
 # writing (at 256 MB loading 20M spend rows took a fifth longer), capped so that peak RSS stays flat in input size.
 DESTINATION_MEMORY_LIMIT = "512MB"
@@ -90,12 +90,14 @@ def build_raw_assets(settings: Settings, name: str, dataset: str, source, tables
                 dagster_dlt_translator=RawTableTranslator(dataset), pool=DUCKDB_POOL)
     def raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource):
         report(context, f"syncing {name}")
+        # dlt fails at once on a file another program holds: wait for it first, as every step does.
+        connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=partial(report, context)).close()
 
         def run(dlt_source=source):
             return list(dlt.run(context=context, dlt_source=dlt_source, **run_options))
 
         results = sync(run, partial(report, context)) if sync else run()
-        with closing(connect(settings)) as con:
+        with closing(connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=partial(report, context))) as con:
             ensure_tables(con, dataset, tables)
             for result in results:
                 table = ".".join(result.asset_key.path)

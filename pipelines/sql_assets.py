@@ -1,6 +1,7 @@
 """Each SQL model as a Dagster asset keyed `[schema, table]`, so the asset graph is the database."""
 
 from contextlib import closing
+from functools import partial
 
 from dagster import (
     AssetExecutionContext,
@@ -15,9 +16,9 @@ from dagster import (
 
 from pipelines.config import Settings
 from pipelines.progress import report
-from pipelines.raw_assets import DUCKDB_POOL
 from pipelines.sql_models import TRANSFORMS_DIR, SqlModel
-from pipelines.warehouse import connect
+from pipelines.warehouse import STEP_WAIT_SECONDS, connect
+from pipelines.writer_pool import POOL
 
 PREVIEW_ROWS = 12
 
@@ -53,7 +54,7 @@ def build_sql_asset(model: SqlModel, settings: Settings) -> AssetsDefinition:
         code_version=model.code_version,
         group_name=model.schema,
         kinds={"sql", "duckdb"},
-        pool=DUCKDB_POOL,
+        pool=POOL,
         metadata={
             **({"sql_file": MetadataValue.path(str(model.path.relative_to(TRANSFORMS_DIR.parent)))}
                if model.path else {"sql": MetadataValue.md(f"```sql\n{model.sql}```")}),
@@ -63,7 +64,7 @@ def build_sql_asset(model: SqlModel, settings: Settings) -> AssetsDefinition:
         },
     )
     def sql_model(context: AssetExecutionContext) -> MaterializeResult:
-        with closing(connect(settings)) as con:
+        with closing(connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=partial(report, context))) as con:
             rows = model.materialize(con)
             described = con.execute(f"DESCRIBE {model.schema}.{model.name}").fetchall()
             metadata = {

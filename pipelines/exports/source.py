@@ -19,7 +19,7 @@ from typing import TypeVar
 import dlt
 import duckdb
 import pyarrow as pa
-from dlt.common.schema.utils import has_table_seen_data
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.dlt_errors import wrapped_error
@@ -75,11 +75,16 @@ def kind_hints(kind: ExportKind, deduplicated: bool, into_empty_table: bool, fil
                                primary_key=list(kind.primary_key), columns=columns)
 
 
-def _table_has_seen_data(table: str) -> bool:
-    """Whether dlt ever loaded rows into the table: its own record, kept in the schema stored with the data. Raw
-    export rows are replaced, never deleted, so a table that has seen no data is empty."""
-    tables = dlt.current.source_schema().tables
-    return table in tables and has_table_seen_data(tables[table])
+def _destination_table_is_empty(table: str) -> bool:
+    """Whether the raw table holds no row, asked of the table itself. dlt's own record of it (the schema's "seen
+    data") is restored from the last completed load, so after a load killed once it had committed rows, that record
+    says empty while the table is not: appending the rows again would double them."""
+    with dlt.current.pipeline().sql_client() as client:
+        try:
+            with client.execute_query(f"SELECT 1 FROM {client.make_qualified_table_name(table)} LIMIT 1") as cursor:
+                return not cursor.fetchall()
+        except DatabaseUndefinedRelation:
+            return True
 
 
 def _rejects(table):
@@ -136,7 +141,7 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
             plans = [plan_file(con, path, relative, kind, count_keys=count_keys_first)
                      for relative, path in changed.items()]
             deduplicated = len(plans) == 1 and plans[0].keys_unique
-            into_empty_table = not _table_has_seen_data(kind.name)
+            into_empty_table = _destination_table_is_empty(kind.name)
             for plan in plans:
                 if (state.get(plan.relative) or [0, 0, 0])[2]:
                     yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
