@@ -28,11 +28,11 @@ SHOWN_KEYS = 20
 STAGING_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "contacts": (("contact_id",), ("created_at",)),
     "accounts": (("account_id",), ()),
-    "deals": (("deal_id",), ("account_id", "status", "created_at", "amount", "currency")),
+    "deals": (("deal_id",), ("status", "created_at", "amount", "currency")),
     "spend": (("spend_date", "platform", "campaign_id"), ("spend", "currency")),
     "costs": (("cost_id",), ("start_date", "end_date", "team", "category", "amount", "currency")),
     "touchpoints": (("touchpoint_id",), ("contact_id", "touched_at", "channel")),
-    "orders": (("order_id",), ("account_id", "ordered_at", "amount", "currency")),
+    "orders": (("order_id",), ("ordered_at", "amount", "currency")),
     "fx": (("rate_date", "base_currency", "quote_currency"), ("rate",)),
 }
 

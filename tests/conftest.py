@@ -56,7 +56,8 @@ def failed_checks(result) -> dict[str, object]:
             for e in result.get_asset_check_evaluations() if not e.passed}
 
 
-MARTS = ("cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment")
+MARTS = ("cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment",
+         "repeat_purchase_retention")
 
 
 def assert_same_marts(left: Project, right: Project) -> None:

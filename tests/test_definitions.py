@@ -9,7 +9,8 @@ from pipelines.sql_models import discover_models
 
 RAW = ["contacts", "companies", "deals", "ad_spend", "costs", "touchpoints", "orders", "fx_rates", "rejects"]
 STAGING = ["contacts", "accounts", "deals", "spend", "costs", "touchpoints", "orders", "fx", "rejects"]
-MARTS = ["cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment"]
+MARTS = ["cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment",
+         "repeat_purchase_retention"]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,8 @@ def test_edges_come_from_the_tables_each_sql_reads(defs):
     assert parents("staging/exports_deals") == {"raw_exports/deals"}
     assert parents("staging/exports_spend") == {"raw_exports/ad_spend"}
     assert parents("staging/deals") == {"staging/exports_deals"}  # the canonical union of every source
-    assert parents("intermediate/deals") == {"staging/deals", "intermediate/fx_daily"}
+    assert parents("intermediate/deals") == {"staging/deals", "intermediate/account_map", "intermediate/fx_daily"}
+    assert parents("intermediate/account_map") == {"staging/contacts", "staging/deals", "staging/orders"}
     assert parents("marts/unit_economics") == {"marts/cac", "marts/retention", "marts/conversion",
                                                "intermediate/calendar", "intermediate/revenue_monthly"}
 

@@ -204,9 +204,75 @@ def test_merged_contact_resolves_to_the_surviving_contact(tmp_path, hubspot):
     project = Project(tmp_path, HUBSPOT_ACCESS_TOKEN=TOKEN, HUBSPOT_BASE_URL=hubspot.start())
     project.run()
     assert project.query("SELECT contact_id FROM staging.contacts") == [("1",)]
-    assert project.query("SELECT deal_id, contact_id, account_id FROM staging.deals") == [("9", "1", "contact:1")]
+    assert project.query("SELECT deal_id, contact_id, account_id FROM intermediate.deals") == [
+        ("9", "1", "contact:1")]
     # The original source and each lifecycle date become touchpoints under that source.
     touches = project.query("SELECT touch_type, channel, campaign_id FROM staging.touchpoints "
                             "ORDER BY touched_at, 1")
     assert touches == [("lifecycle_lead", "paid_social", "li-abm"), ("original_source", "paid_social", "li-abm"),
                        ("lifecycle_customer", "paid_social", "li-abm")]
+
+
+# --- one customer per buyer (METRICS: Account, Customer) ---------------------------------------------------------
+
+def add_contact(fake: FakeHubSpot, contact_id: str, lead: str, customer: str | None = None, **properties) -> None:
+    created = datetime.fromisoformat(lead + "T10:00:00+00:00")
+    fake.add("contacts", contact_id, created, created_at=created, hs_lifecyclestage_lead_date=f"{lead}T10:00:00Z",
+             hs_lifecyclestage_customer_date=f"{customer}T10:00:00Z" if customer else None, **properties)
+
+
+def add_won_deal(fake: FakeHubSpot, deal_id: str, closed: str, contacts: list[str], company: str | None = None):
+    moment = datetime.fromisoformat(closed + "T12:00:00+00:00")
+    fake.add("deals", deal_id, moment, created_at=moment - timedelta(days=20), amount="1000", dealstage="closedwon",
+             pipeline="default", closedate=f"{closed}T12:00:00Z")
+    for n, contact in enumerate(contacts):
+        fake.link(deal_id, contact_id=contact, company_id=company if n == 0 else None)
+
+
+def test_one_customer_per_buyer_in_a_portal(tmp_path, hubspot):
+    """A portal where each account rule changes who is a customer. HubSpot marks every contact of a won deal as a
+    customer (lifecycle), so the lifecycle date must not make a second customer of the same purchase.
+
+    Companies 501, 502, 504, 505, 506 are live; 503 is archived.
+      contact 1 (501) and contact 2 (502) are both on won deal 11 of 501 (02-01), both with a customer date:
+          501 is a customer from deal 11; contact 2 is on a won deal, so its date does not make 502 one.
+      contact 3 (504) is on won deal 12, which has no company (03-05): the deal's account is contact 3's
+          company 504 — one customer, not contact:3 plus 504 through contact 3's customer date.
+      contacts 4 and 5 name archived company 503, have customer dates (03-10, 03-12) and no deal: each is its
+          own account (an archived company is never an account) — two customers, not one 503.
+      contact 7 was merged into contact 6 (505); won deal 13 (04-02), no company, still names contact 7: it
+          counts as contact 6, so its account is 505; contact 6's customer date (HubSpot set it for that win)
+          adds nothing.
+      contact 8 (506) is on won deal 14 of archived company 503 (04-10): the deal's account is contact 8's 506.
+      contact 9 has no company and a customer date (05-01), no deal: contact:9.
+    Customers: 501 (02-01), 504 (03-05), contact:4 (03-10), contact:5 (03-12), 505 (04-02), 506 (04-10),
+    contact:9 (05-01) — 7, where crediting each deal's company or contact and each customer date's company
+    counted 9 (502, contact:3, 503, contact:6 extra; contact:4, contact:5 missing).
+    """
+    for company in ("501", "502", "504", "505", "506"):
+        hubspot.add("companies", company, T0, name=f"Company {company}")
+    hubspot.add("companies", "503", T0, archived=True, name="Gone Inc")
+    add_contact(hubspot, "1", "2025-01-05", "2025-02-01", associatedcompanyid="501")
+    add_contact(hubspot, "2", "2025-01-10", "2025-02-01", associatedcompanyid="502")
+    add_contact(hubspot, "3", "2025-01-15", "2025-03-05", associatedcompanyid="504")
+    add_contact(hubspot, "4", "2025-01-20", "2025-03-10", associatedcompanyid="503")
+    add_contact(hubspot, "5", "2025-01-25", "2025-03-12", associatedcompanyid="503")
+    add_contact(hubspot, "6", "2025-02-01", "2025-04-02", associatedcompanyid="505", hs_merged_object_ids="7")
+    hubspot.add("contacts", "7", T0, archived=True)
+    add_contact(hubspot, "8", "2025-02-05", "2025-04-10", associatedcompanyid="506")
+    add_contact(hubspot, "9", "2025-02-10", "2025-05-01")
+    add_won_deal(hubspot, "11", "2025-02-01", ["1", "2"], company="501")
+    add_won_deal(hubspot, "12", "2025-03-05", ["3"])
+    add_won_deal(hubspot, "13", "2025-04-02", ["7"])
+    add_won_deal(hubspot, "14", "2025-04-10", ["8"], company="503")
+    project = Project(tmp_path, HUBSPOT_ACCESS_TOKEN=TOKEN, HUBSPOT_BASE_URL=hubspot.start(),
+                      PAYBACK_AS_OF="2025-06-30")
+    assert failed_checks(project.run()) == {}
+    assert project.query("SELECT account_id, acquired_date::VARCHAR, acquired_by FROM intermediate.customers "
+                         "ORDER BY acquired_date") == [
+        ("501", "2025-02-01", "won_deal"), ("504", "2025-03-05", "won_deal"),
+        ("contact:4", "2025-03-10", "crm_lifecycle"), ("contact:5", "2025-03-12", "crm_lifecycle"),
+        ("505", "2025-04-02", "won_deal"), ("506", "2025-04-10", "won_deal"),
+        ("contact:9", "2025-05-01", "crm_lifecycle")]
+    assert project.query("SELECT new_customers FROM marts.cac WHERE period_grain = 'quarter' "
+                         "AND period_start IN ('2025-01-01', '2025-04-01') ORDER BY period_start") == [(4,), (3,)]

@@ -13,6 +13,9 @@ The fixture, reporting currency EUR, time zone UTC, one FX rate (1 EUR = 1.25 US
   paid spend: 2025-01-15 g1 100 USD = 80 EUR; 2025-02-15 g1 200 EUR; 2025-03-15 m1 50 EUR
   ledger: k1 marketing salaries 3000 EUR over 2025-01-16..2025-02-14 (30 days = 100/day: Jan 1600, Feb 1400);
           k2 sales commissions 620 EUR over March.
+  touchpoint: t1 c4 2025-03-25 paid_search g1 — after c4 became a lead (03-15) and after its win (03-20).
+
+Everything "to date" is judged at PAYBACK_AS_OF = 2026-03-25.
 """
 
 import pytest
@@ -60,11 +63,15 @@ def write_fixture(project: Project) -> None:
         k1,2025-01-16,2025-02-14,marketing,salaries,3000,EUR
         k2,2025-03-01,2025-03-31,sales,commissions,620,EUR
     """)
+    project.write("touchpoints.csv", """
+        touchpoint_id,contact_id,touched_at,channel,campaign_id
+        t1,c4,2025-03-25T10:00:00Z,paid_search,g1
+    """)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    project = Project(tmp_path_factory.mktemp("metrics"))
+    project = Project(tmp_path_factory.mktemp("metrics"), PAYBACK_AS_OF="2026-03-25")
     write_fixture(project)
     result = project.run()
     assert failed_checks(result) == {}
@@ -183,3 +190,40 @@ def test_segment_costs_sum_to_period_cost(built):
         "JOIN marts.cac c USING (period_grain, period_start) GROUP BY s.period_grain, s.period_start, s.dimension")
     for _, segment_total, period_total in totals:
         assert segment_total == pytest.approx(period_total)
+
+
+def test_touches_after_the_conversion_take_no_credit(built):
+    # c4's only touch (paid_search g1, 03-25) comes after its lead date and its account's win: c4 stays with its
+    # original source, paid_social m1, as a lead and as a customer.
+    assert built.one("SELECT channel, campaign_id FROM intermediate.leads WHERE contact_id = 'c4'") == (
+        "paid_social", "m1")
+    assert built.one("SELECT channel, campaign_id FROM intermediate.customers WHERE account_id = 'contact:c4'") == (
+        "paid_social", "m1")
+
+
+@pytest.mark.parametrize("dimension,expected", [
+    # Q1 leads: c1, c2 on g1 (paid_search), c3 organic (no campaign), c4 on m1 (paid_social). g1 spent 280 in Q1
+    # (80 + 200), m1 50: CPL g1 280/2, m1 50/1, none 0/1. New customers: A (g1), C (none), c4 (m1). The 3620 of
+    # ledger cost follows attributed spend: g1 3950 * 280/330, m1 3950 * 50/330.
+    ("campaign", {"g1": (280, 3950 * 280 / 330, 2, 1, 140, 3950 * 280 / 330),
+                  "m1": (50, 3950 * 50 / 330, 1, 1, 50, 3950 * 50 / 330),
+                  "unknown": (0, 0, 1, 1, 0, 0)}),
+    ("channel", {"paid_search": (280, 3950 * 280 / 330, 2, 1, 140, 3950 * 280 / 330),
+                 "paid_social": (50, 3950 * 50 / 330, 1, 1, 50, 3950 * 50 / 330),
+                 "organic_search": (0, 0, 1, 1, 0, 0)}),
+])
+def test_cpl_and_cac_by_channel_and_campaign(built, dimension, expected):
+    rows = built.query("SELECT segment, attributed_spend, sm_cost, new_leads, new_customers, cpl, cac "
+                       "FROM marts.cac_by_segment WHERE period_grain = 'quarter' AND period_start = '2025-01-01' "
+                       "AND dimension = ?", [dimension])
+    assert {segment: values for segment, *values in rows} == {
+        segment: pytest.approx(values) for segment, values in expected.items()}
+
+
+def test_realized_ltv_is_published_once_every_account_of_the_cohort_has_had_k_months(built):
+    """The Q1 2025 cohort is A (02-01), C (02-25) and c4 (03-20); the last has had 12 months on 2026-03-20, before
+    PAYBACK_AS_OF (2026-03-25), although the quarter's last day (03-31) has not. Within 12 months: A 1200 + 400,
+    C 600, c4 300: 2500 / 3. 24 months: not yet. The year 2025 cohort is the same three accounts."""
+    for grain in ("quarter", "year"):
+        assert row(built, "ltv", grain, "2025-01-01", "cohort_size, realized_ltv_12m, realized_ltv_24m") == (
+            3, pytest.approx(2500 / 3), None)

@@ -125,3 +125,34 @@ def test_429_without_retry_after_waits_for_the_rate_limit_reset_header(tmp_path,
     # Backoff alone would retry after ~0.01 s: the wait comes from X-RateLimit-Reset (1 second).
     assert time.monotonic() - started >= 1.0
     assert api_rows(tmp_path, "SELECT count(*) FROM raw_pipedrive.deals") == [(3,)]
+
+
+def test_one_customer_per_buyer_in_a_company(tmp_path, pipedrive):
+    """Organizations 501 and 502 are live, 503 was deleted (Pipedrive no longer lists it); person 5 was deleted.
+      deal 11 (501, person 1) won 02-01: 501.
+      deal 12 (no organization, person 3 of 502) won 03-01 and deal 13 (502) won 03-15: the first deal's account
+          is person 3's organization, so 502 is one customer from 03-01, not contact:3 plus 502.
+      deal 14 (deleted 503, person 2 of deleted 503) won 04-01 and deal 15 (no organization, person 2) won 04-20:
+          a deleted organization is never an account, so both are person 2's: one customer contact:2 from 04-01.
+      deal 17 (no organization, deleted person 5) won 05-01: no live record to be the account, no customer.
+    Customers: 501 (02-01), 502 (03-01), contact:2 (04-01) — 3, where each deal's organization or person counted 6.
+    """
+    for org in (501, 502):
+        pipedrive.add("organizations", org, T0, name=f"Org {org}")
+    pipedrive.add("organizations", 503, T0, deleted=True, name="Gone")
+    for person, org, deleted in ((1, 501, False), (2, 503, False), (3, 502, False), (5, 502, True)):
+        pipedrive.add("persons", person, T0, added=datetime(2025, 1, person, 10, tzinfo=UTC), name=f"P{person}",
+                      org_id=org, emails=[], deleted=deleted)
+    for deal, org, person, won in ((11, 501, 1, "2025-02-01"), (12, None, 3, "2025-03-01"),
+                                   (13, 502, 3, "2025-03-15"), (14, 503, 2, "2025-04-01"),
+                                   (15, None, 2, "2025-04-20"), (17, None, 5, "2025-05-01")):
+        pipedrive.add("deals", deal, T0, added=datetime(2025, 1, 20, 10, tzinfo=UTC), status="won", value=100.0,
+                      currency="EUR", person_id=person, org_id=org, won_time=f"{won}T10:00:00Z")
+    project = Project(tmp_path, PIPEDRIVE_API_TOKEN=TOKEN, PIPEDRIVE_BASE_URL=pipedrive.start(),
+                      PAYBACK_AS_OF="2025-06-30")
+    assert failed_checks(project.run()) == {}
+    assert project.query("SELECT account_id, acquired_date::VARCHAR FROM intermediate.customers "
+                         "ORDER BY acquired_date") == [("501", "2025-02-01"), ("502", "2025-03-01"),
+                                                       ("contact:2", "2025-04-01")]
+    assert project.query("SELECT deal_id, account_id FROM intermediate.deals ORDER BY deal_id") == [
+        ("11", "501"), ("12", "502"), ("13", "502"), ("14", "contact:2"), ("15", "contact:2"), ("17", None)]

@@ -145,3 +145,39 @@ def test_exhausted_api_quota_is_not_called_a_token_problem(tmp_path, salesforce)
     with pytest.raises(Exception) as failure:
         sync(tmp_path, salesforce.start())
     assert source_error(failure).startswith("Salesforce API request limit exceeded")
+
+
+def test_one_customer_per_buyer_in_an_org(tmp_path, salesforce):
+    """Accounts 001A and 001B are live, 001C is deleted (queryAll returns it with IsDeleted).
+      006A (001A, role 003A) won 02-01: 001A.
+      006B (no account, primary role 003C of 001B) won 03-01 and 006C (001B) won 03-15: the first's account is
+          its primary contact's account 001B — one customer from 03-01, not contact:003C plus 001B.
+      006D (deleted 001C, role 003B of deleted 001C) won 04-01 and 006E (no account, role 003B) won 04-20: a
+          deleted account is never an account, both are contact 003B's own: one customer contact:003B.
+    Customers: 001A (02-01), 001B (03-01), contact:003B (04-01) — 3, where each opportunity's account or contact
+    counted 5.
+    """
+    for account, deleted in (("001A", False), ("001B", False), ("001C", True)):
+        salesforce.add("Account", account, T0, deleted=deleted, Name=account,
+                       CreatedDate="2025-01-02T10:00:00.000+0000")
+    for contact, account in (("003A", "001A"), ("003B", "001C"), ("003C", "001B")):
+        salesforce.add("Contact", contact, T0, AccountId=account, CreatedDate="2025-01-05T10:00:00.000+0000")
+    opportunities = [  # id, account, primary contact role, close date
+        ("006A", "001A", "003A", "2025-02-01"), ("006B", None, "003C", "2025-03-01"),
+        ("006C", "001B", None, "2025-03-15"), ("006D", "001C", "003B", "2025-04-01"),
+        ("006E", None, "003B", "2025-04-20")]
+    for opportunity, account, role, closed in opportunities:
+        salesforce.add("Opportunity", opportunity, T0, AccountId=account, Amount=100.0, CloseDate=closed,
+                       IsClosed=True, IsWon=True, CurrencyIsoCode="EUR", CreatedDate="2025-01-20T10:00:00.000+0000")
+        if role:
+            salesforce.add("OpportunityContactRole", "00K" + opportunity, T0, OpportunityId=opportunity,
+                           ContactId=role, IsPrimary=True, CreatedDate="2025-01-20T10:00:00.000+0000")
+    # 006B also has a secondary role, created earlier: the primary one names the account.
+    salesforce.add("OpportunityContactRole", "00K006B-2", T0, OpportunityId="006B", ContactId="003B",
+                   IsPrimary=False, CreatedDate="2025-01-10T10:00:00.000+0000")
+    project = Project(tmp_path, SALESFORCE_INSTANCE_URL=salesforce.start(), SALESFORCE_ACCESS_TOKEN=TOKEN,
+                      PAYBACK_AS_OF="2025-06-30")
+    assert failed_checks(project.run()) == {}
+    assert project.query("SELECT account_id, acquired_date::VARCHAR FROM intermediate.customers "
+                         "ORDER BY acquired_date") == [("001A", "2025-02-01"), ("001B", "2025-03-01"),
+                                                       ("contact:003B", "2025-04-01")]

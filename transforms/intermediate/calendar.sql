@@ -1,7 +1,7 @@
 -- intermediate.calendar: one row per day and period grain, giving the period that contains the day
 -- (METRICS: Periods). Grains: month, quarter, year (calendar), plus fiscal_quarter and fiscal_year when
 -- FISCAL_YEAR_START_MONTH is not 1. period_end is exclusive. Days run from the first month with data to the
--- later of today and the last event.
+-- later of PAYBACK_AS_OF and the last event.
 with bounds as (
     select
         date_trunc('month', least(
@@ -10,10 +10,10 @@ with bounds as (
             (select min(spend_date) from staging.spend),
             (select min(start_date) from staging.costs),
             (select min(local_date(ordered_at)) from staging.orders),
-            current_date
+            getvariable('as_of')
         )) as first_day,
         greatest(
-            current_date,
+            getvariable('as_of'),
             (select max(local_date(closed_at)) from staging.deals),
             (select max(spend_date) from staging.spend),
             (select max(end_date) from staging.costs),

@@ -1,12 +1,16 @@
--- intermediate.deals: one row per deal, with local dates, the amount in the reporting currency at the rate of
--- its close date (creation date while open), and whether it is its account's first win (a new customer;
--- any later win is expansion or renewal, never a new customer — METRICS: Customers and leads).
+-- intermediate.deals: one row per deal, with its account (intermediate.account_map), local dates, the amount in the
+-- reporting currency at the rate of its close date (creation date while open), and whether it is its account's
+-- first win (a new customer; any later win is expansion or renewal, never a new customer — METRICS: Customers and
+-- leads). A deal without an account (no live company or contact) is never a first win.
 with dated as (
     select
-        *,
-        local_date(created_at) as created_date,
-        local_date(closed_at) as closed_date
+        deals.*,
+        account_map.account_id,
+        local_date(deals.created_at) as created_date,
+        local_date(deals.closed_at) as closed_date
     from staging.deals
+    left join intermediate.account_map
+        on account_map.record_type = 'deal' and account_map.record_id = deals.deal_id
 ),
 
 converted as (
@@ -23,7 +27,7 @@ ranked as (
     select
         *,
         amount_reporting is null as fx_missing,
-        status = 'won' and row_number() over (
+        status = 'won' and account_id is not null and row_number() over (
             partition by account_id, status = 'won' order by closed_at, deal_id
         ) = 1 as is_first_win
     from converted

@@ -1,7 +1,8 @@
 -- intermediate.fx_daily: one row per day and currency: what one unit of the currency is worth in the reporting
 -- currency that day (METRICS: money). Cross rates go through the most quoted currency (the pivot, EUR for ECB
--- data); a day without a quote uses the nearest earlier one. A currency with no path to the reporting currency
--- has no row, so its amounts stay NULL and are flagged, never treated as 1:1.
+-- data); a day without a quote uses the nearest earlier one, on every day of the calendar (to the later of
+-- PAYBACK_AS_OF and the last event). A currency with no path to the reporting currency has no row, so its amounts
+-- stay NULL and are flagged, never treated as 1:1.
 with rates as (
     select rate_date, base_currency, quote_currency, rate
     from staging.fx
@@ -32,8 +33,9 @@ to_pivot as (
 ),
 
 days as (
-    select cast(unnest(generate_series(min(rate_date), greatest(max(rate_date), current_date), interval 1 day)) as date)
-        as rate_date
+    select cast(unnest(generate_series(
+        min(rate_date), greatest(max(rate_date), (select max(day) from intermediate.calendar)), interval 1 day
+    )) as date) as rate_date
     from rates
 ),
 

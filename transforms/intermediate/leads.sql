@@ -1,21 +1,32 @@
 -- intermediate.leads: one row per contact, a lead from the day it became one (CRM lead date, else its creation
--- date — METRICS: Customers and leads), with its first touch (channel, campaign) and its segments: country,
--- industry and company size band (the contact's, else its company's).
+-- date — METRICS: Customers and leads), with its account (intermediate.account_map), its segments — country,
+-- industry and company size band (the contact's, else its company's) — and the channel and campaign it came by.
+-- That is its first touch (METRICS: Attribution): the earliest of its touchpoints up to the moment it became a
+-- lead (a touch after it is no part of its path); with none, the CRM's original source of the contact.
+-- columns:
+--   channel: channel of the first touch up to the lead date, else original_channel, else 'unknown'
+--   campaign_id: campaign of that same first touch, else original_campaign_id
+--   original_channel: the contact's original source as its CRM records it
+--   original_campaign_id: the campaign of that original source
 with contacts as (
     select
-        *,
-        coalesce(company_id, 'contact:' || contact_id) as account_id,
-        coalesce(lead_at, created_at) as became_lead_at
+        contacts.*,
+        account_map.account_id,
+        coalesce(contacts.lead_at, contacts.created_at) as became_lead_at
     from staging.contacts
+    inner join intermediate.account_map
+        on account_map.record_type = 'contact' and account_map.record_id = contacts.contact_id
 ),
 
 first_touches as (
     select
-        contact_id,
-        first(channel order by touched_at, touchpoint_id) as first_touch_channel,
-        first(campaign_id order by touched_at, touchpoint_id) as first_touch_campaign_id
-    from staging.touchpoints
-    group by contact_id
+        contacts.contact_id,
+        first(touchpoints.channel order by touchpoints.touched_at, touchpoints.touchpoint_id) as channel,
+        first(touchpoints.campaign_id order by touchpoints.touched_at, touchpoints.touchpoint_id) as campaign_id
+    from contacts
+    inner join staging.touchpoints
+        on touchpoints.contact_id = contacts.contact_id and touchpoints.touched_at <= contacts.became_lead_at
+    group by contacts.contact_id
 ),
 
 segmented as (
@@ -25,8 +36,12 @@ segmented as (
         contacts.became_lead_at as lead_at,
         local_date(contacts.became_lead_at) as lead_date,
         contacts.customer_at as crm_customer_at,
-        coalesce(first_touches.first_touch_channel, contacts.original_channel, 'unknown') as channel,
-        coalesce(first_touches.first_touch_campaign_id, contacts.original_campaign_id) as campaign_id,
+        case when first_touches.contact_id is not null then first_touches.channel
+            else coalesce(contacts.original_channel, 'unknown') end as channel,
+        case when first_touches.contact_id is not null then first_touches.campaign_id
+            else contacts.original_campaign_id end as campaign_id,
+        contacts.original_channel,
+        contacts.original_campaign_id,
         coalesce(contacts.country, accounts.country, 'unknown') as country,
         coalesce(contacts.industry, accounts.industry, 'unknown') as industry,
         case

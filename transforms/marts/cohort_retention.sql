@@ -1,6 +1,6 @@
 -- marts.cohort_retention: one row per acquisition month (cohort) and months since acquisition k = 0..N:
 -- the share of the cohort's accounts still active k months after their acquisition date (METRICS: Retention,
--- the classic triangle). A cohort has cells up to the current month.
+-- the classic triangle). A cohort has cells up to the month of PAYBACK_AS_OF.
 -- columns:
 --   cohort_month: month in which the accounts were acquired (= period_start, grain month)
 --   months_since_acquisition: k
@@ -36,7 +36,7 @@ cells as (
     select
         cohort_month,
         cohort_size,
-        unnest(range(0, datediff('month', cohort_month, current_date) + 1)) as months_since_acquisition
+        unnest(range(0, datediff('month', cohort_month, getvariable('as_of')) + 1)) as months_since_acquisition
     from cohort_sizes
 ),
 

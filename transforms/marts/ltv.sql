@@ -1,16 +1,17 @@
 -- marts.ltv: one row per acquisition cohort (the accounts acquired in a period): lifetime value (METRICS: LTV).
--- Revenue is won deals and orders in the reporting currency, times GROSS_MARGIN.
+-- Revenue is won deals and orders (refunds included, so an account's net revenue may be negative) in the reporting
+-- currency, times GROSS_MARGIN, up to PAYBACK_AS_OF.
 -- columns:
 --   cohort_size: accounts acquired in the period
 --   arpa: average monthly recurring revenue per active account = recognized revenue of the cohort's accounts /
---     their active account-months (acquisition month to churn month, or to the current month)
+--     their active account-months (acquisition month to churn month, or to the month of PAYBACK_AS_OF)
 --   monthly_churn_rate: accounts of the cohort lost / their active account-months
 --   realized_ltv_3m: average gross-margin revenue per account in the 3 months after its acquisition;
---     NULL until every account of the cohort has had 3 months
+--     NULL until every account of the cohort has had 3 months at PAYBACK_AS_OF (its last acquisition + 3 months)
 --   realized_ltv_6m: same over 6 months
 --   realized_ltv_12m: same over 12 months
 --   realized_ltv_24m: same over 24 months
---   realized_ltv_to_date: average gross-margin revenue per account to date
+--   realized_ltv_to_date: average gross-margin revenue per account up to PAYBACK_AS_OF
 --   formula_ltv: arpa * gross margin / monthly_churn_rate; NULL while the cohort has lost no account
 with cohorts as (
     select
@@ -21,8 +22,8 @@ with cohorts as (
         customers.acquired_date,
         customers.churned_date,
         cast(date_trunc('month', customers.acquired_date) as date) as first_month,
-        cast(date_trunc('month', coalesce(least(customers.churned_date, current_date), current_date)) as date)
-            as last_month
+        cast(date_trunc('month', least(coalesce(customers.churned_date, getvariable('as_of')), getvariable('as_of')))
+            as date) as last_month
     from intermediate.customers
     inner join intermediate.calendar on calendar.day = customers.acquired_date
 ),
@@ -44,7 +45,7 @@ realized as (
     from cohorts
     left join intermediate.revenue_events
         on revenue_events.account_id = cohorts.account_id
-        and revenue_events.revenue_date <= current_date
+        and revenue_events.revenue_date <= getvariable('as_of')
     group by all
 ),
 
@@ -73,6 +74,7 @@ per_cohort as (
         cohorts.period_start,
         cohorts.period_end,
         count(*) as cohort_size,
+        max(cohorts.acquired_date) as last_acquired_date,
         avg(realized.revenue_3m) as revenue_3m,
         avg(realized.revenue_6m) as revenue_6m,
         avg(realized.revenue_12m) as revenue_12m,
@@ -83,18 +85,17 @@ per_cohort as (
     group by all
 ),
 
--- A cohort is fully observed for k months once its last possible acquisition day is k months old.
 joined as (
     select
         per_cohort.*,
         safe_divide(coalesce(recognized.revenue_reporting, 0), recurring.active_account_months) as arpa,
-        safe_divide(recurring.churned_customers, recurring.active_account_months) as monthly_churn_rate,
-        cast(per_cohort.period_end - interval 1 day as date) as last_acquisition_day
+        safe_divide(recurring.churned_customers, recurring.active_account_months) as monthly_churn_rate
     from per_cohort
     inner join recurring using (period_grain, period_start)
     left join recognized using (period_grain, period_start)
 )
 
+-- A cohort is fully observed for k months once the last account it acquired has had k months.
 select
     period_grain,
     period_start,
@@ -102,13 +103,13 @@ select
     cohort_size,
     arpa,
     monthly_churn_rate,
-    case when last_acquisition_day + interval 3 month <= current_date
+    case when last_acquired_date + interval 3 month <= getvariable('as_of')
         then revenue_3m * getvariable('gross_margin') end as realized_ltv_3m,
-    case when last_acquisition_day + interval 6 month <= current_date
+    case when last_acquired_date + interval 6 month <= getvariable('as_of')
         then revenue_6m * getvariable('gross_margin') end as realized_ltv_6m,
-    case when last_acquisition_day + interval 12 month <= current_date
+    case when last_acquired_date + interval 12 month <= getvariable('as_of')
         then revenue_12m * getvariable('gross_margin') end as realized_ltv_12m,
-    case when last_acquisition_day + interval 24 month <= current_date
+    case when last_acquired_date + interval 24 month <= getvariable('as_of')
         then revenue_24m * getvariable('gross_margin') end as realized_ltv_24m,
     revenue_to_date * getvariable('gross_margin') as realized_ltv_to_date,
     safe_divide(arpa * getvariable('gross_margin'), monthly_churn_rate) as formula_ltv

@@ -1,5 +1,7 @@
--- staging.exports_deals: (generic exports) one row per deal (opportunity), amount in the deal's own currency.
--- The account is the company, or the contact when the deal has no company (METRICS: Customers and leads).
+-- staging.exports_deals: (generic exports) one row per deal (opportunity), amount in the deal's own currency, with
+-- its company and contact as exported. The exports hold no archived, deleted or merged records, so every company and
+-- contact they name is live, listed in companies.csv and contacts.csv or not (intermediate.account_map gives the
+-- deal its account).
 with source as (
     select * from raw_exports.deals
 ),
@@ -10,7 +12,6 @@ renamed as (
         cast(deal_id as varchar) as deal_id,
         cast(company_id as varchar) as company_id,
         cast(contact_id as varchar) as contact_id,
-        coalesce(cast(company_id as varchar), 'contact:' || contact_id) as account_id,
         lower(status) as status,
         lower(deal_type) as deal_type,
         created_at,

@@ -1,4 +1,5 @@
--- staging.exports_orders: (generic exports) one row per order or invoice of a transactional customer, in the order's own currency.
+-- staging.exports_orders: (generic exports) one row per order or invoice of a transactional customer, in the
+-- order's own currency; a negative amount is a refund or credit note. Its company and contact are live, as for deals.
 with source as (
     select * from raw_exports.orders
 ),
@@ -9,7 +10,6 @@ renamed as (
         cast(order_id as varchar) as order_id,
         cast(contact_id as varchar) as contact_id,
         cast(company_id as varchar) as company_id,
-        coalesce(cast(company_id as varchar), 'contact:' || contact_id) as account_id,
         ordered_at,
         amount,
         upper(currency) as currency

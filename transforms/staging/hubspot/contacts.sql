@@ -1,27 +1,37 @@
 -- staging.hubspot_contacts: (HubSpot) one row per live contact. Archived and merged-away contacts are left out
--- (a merged contact lives on as the contact that absorbed it). HubSpot sends every property as a string.
+-- (a merged contact lives on as the contact that absorbed it). company_id is the contact's company
+-- (associatedcompanyid) when that company is live, else NULL. HubSpot sends every property as a string.
 with source as (
     select * from raw_hubspot.contacts
     where not coalesce(archived, false)
 ),
 
+merged_away as (
+    select unnest(string_split(hs_merged_object_ids, ';')) as contact_id
+    from source
+    where nullif(hs_merged_object_ids, '') is not null
+),
+
 renamed as (
     select
         'hubspot' as source_system,
-        id as contact_id,
-        nullif(associatedcompanyid, '') as company_id,
-        lower(email) as email,
-        lower(lifecyclestage) as lifecycle_stage,
-        timezone('UTC', try_cast(createdate as timestamptz)) as created_at,
-        timezone('UTC', try_cast(hs_lifecyclestage_lead_date as timestamptz)) as lead_at,
-        timezone('UTC', try_cast(hs_lifecyclestage_customer_date as timestamptz)) as customer_at,
-        nullif(regexp_replace(lower(trim(hs_analytics_source)), '[^a-z0-9]+', '_', 'g'), '') as original_channel,
-        nullif(hs_analytics_source_data_2, '') as original_campaign_id,
-        upper(country) as country,
-        lower(industry) as industry,
+        source.id as contact_id,
+        hubspot_accounts.account_id as company_id,
+        lower(source.email) as email,
+        lower(source.lifecyclestage) as lifecycle_stage,
+        timezone('UTC', try_cast(source.createdate as timestamptz)) as created_at,
+        timezone('UTC', try_cast(source.hs_lifecyclestage_lead_date as timestamptz)) as lead_at,
+        timezone('UTC', try_cast(source.hs_lifecyclestage_customer_date as timestamptz)) as customer_at,
+        nullif(regexp_replace(lower(trim(source.hs_analytics_source)), '[^a-z0-9]+', '_', 'g'), '')
+            as original_channel,
+        nullif(source.hs_analytics_source_data_2, '') as original_campaign_id,
+        upper(source.country) as country,
+        lower(source.industry) as industry,
         cast(null as varchar) as company_size,
-        updated_at
+        source.updated_at
     from source
+    left join staging.hubspot_accounts on hubspot_accounts.account_id = nullif(source.associatedcompanyid, '')
+    where not exists (select 1 from merged_away where merged_away.contact_id = source.id)
 )
 
 select * from renamed

@@ -1,5 +1,6 @@
 -- staging.hubspot_deals: (HubSpot) one row per live deal. Won or lost comes from its pipeline stage (closed with
--- probability 1 = won, closed otherwise = lost); a contact merged into another is replaced by the survivor.
+-- probability 1 = won, closed otherwise = lost). company_id is its (first associated) company when that company is
+-- live, else NULL; contact_id its primary live contact (staging.hubspot_deal_contacts, merges resolved).
 -- A deal without deal_currency_code is in the portal's currency, taken to be REPORTING_CURRENCY.
 with source as (
     select * from raw_hubspot.deals
@@ -10,17 +11,16 @@ stages as (
     select stage_id, is_closed, probability from raw_hubspot.deal_pipelines
 ),
 
-merged_contacts as (
-    select unnest(string_split(hs_merged_object_ids, ';')) as merged_id, id as surviving_id
-    from raw_hubspot.contacts
-    where nullif(hs_merged_object_ids, '') is not null
+primary_contacts as (
+    select deal_id, contact_id from staging.hubspot_deal_contacts
+    where is_primary
 ),
 
 resolved as (
     select
         source.*,
-        coalesce(merged_contacts.surviving_id, nullif(source.primary_contact_id, '')) as contact_id,
-        nullif(source.primary_company_id, '') as company_id,
+        primary_contacts.contact_id,
+        hubspot_accounts.account_id as company_id,
         case
             when stages.is_closed and stages.probability >= 1 then 'won'
             when stages.is_closed then 'lost'
@@ -29,7 +29,8 @@ resolved as (
         end as status
     from source
     left join stages on stages.stage_id = source.dealstage
-    left join merged_contacts on merged_contacts.merged_id = source.primary_contact_id
+    left join primary_contacts on primary_contacts.deal_id = source.id
+    left join staging.hubspot_accounts on hubspot_accounts.account_id = nullif(source.primary_company_id, '')
 ),
 
 renamed as (
@@ -38,7 +39,6 @@ renamed as (
         id as deal_id,
         company_id,
         contact_id,
-        coalesce(company_id, 'contact:' || contact_id) as account_id,
         status,
         case lower(dealtype) when 'newbusiness' then 'new' when 'existingbusiness' then 'expansion' end as deal_type,
         timezone('UTC', try_cast(createdate as timestamptz)) as created_at,

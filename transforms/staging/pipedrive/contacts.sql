@@ -1,4 +1,5 @@
 -- staging.pipedrive_contacts: (Pipedrive) one row per person; the primary email is the first of `emails`.
+-- company_id is the person's organization when Pipedrive still lists it (it lists no deleted one), else NULL.
 with source as (
     select * from raw_pipedrive.persons
 ),
@@ -6,11 +7,11 @@ with source as (
 renamed as (
     select
         'pipedrive' as source_system,
-        cast(id as varchar) as contact_id,
-        cast(org_id as varchar) as company_id,
-        lower(json_extract_string(emails, '$[0].value')) as email,
+        cast(source.id as varchar) as contact_id,
+        pipedrive_accounts.account_id as company_id,
+        lower(json_extract_string(source.emails, '$[0].value')) as email,
         cast(null as varchar) as lifecycle_stage,
-        timezone('UTC', try_cast(add_time as timestamptz)) as created_at,
+        timezone('UTC', try_cast(source.add_time as timestamptz)) as created_at,
         cast(null as timestamp) as lead_at,
         cast(null as timestamp) as customer_at,
         cast(null as varchar) as original_channel,
@@ -18,8 +19,9 @@ renamed as (
         cast(null as varchar) as country,
         cast(null as varchar) as industry,
         cast(null as varchar) as company_size,
-        updated_at
+        source.updated_at
     from source
+    left join staging.pipedrive_accounts on pipedrive_accounts.account_id = cast(source.org_id as varchar)
 )
 
 select * from renamed

@@ -1,5 +1,6 @@
 -- staging.pipedrive_deals: (Pipedrive) one row per deal that is not deleted, in the deal's own currency; won
--- and lost deals close at their won_time / lost_time (else close_time).
+-- and lost deals close at their won_time / lost_time (else close_time). company_id is its organization and
+-- contact_id its person when Pipedrive still lists them (it lists no deleted one), else NULL.
 with source as (
     select * from raw_pipedrive.deals
     where not coalesce(is_deleted, false)
@@ -8,25 +9,26 @@ with source as (
 renamed as (
     select
         'pipedrive' as source_system,
-        cast(id as varchar) as deal_id,
-        cast(org_id as varchar) as company_id,
-        cast(person_id as varchar) as contact_id,
-        coalesce(cast(org_id as varchar), 'contact:' || cast(person_id as varchar)) as account_id,
-        lower(status) as status,
+        cast(source.id as varchar) as deal_id,
+        pipedrive_accounts.account_id as company_id,
+        pipedrive_deal_contacts.contact_id,
+        lower(source.status) as status,
         cast(null as varchar) as deal_type,
-        timezone('UTC', try_cast(add_time as timestamptz)) as created_at,
-        case lower(status)
-            when 'won' then timezone('UTC', try_cast(coalesce(won_time, close_time) as timestamptz))
-            when 'lost' then timezone('UTC', try_cast(coalesce(lost_time, close_time) as timestamptz))
+        timezone('UTC', try_cast(source.add_time as timestamptz)) as created_at,
+        case lower(source.status)
+            when 'won' then timezone('UTC', try_cast(coalesce(source.won_time, source.close_time) as timestamptz))
+            when 'lost' then timezone('UTC', try_cast(coalesce(source.lost_time, source.close_time) as timestamptz))
         end as closed_at,
-        cast(value as double) as amount,
-        upper(currency) as currency,
+        cast(source.value as double) as amount,
+        upper(source.currency) as currency,
         cast(null as date) as contract_start,
         cast(null as date) as contract_end,
-        cast(pipeline_id as varchar) as pipeline,
-        cast(stage_id as varchar) as stage,
-        updated_at
+        cast(source.pipeline_id as varchar) as pipeline,
+        cast(source.stage_id as varchar) as stage,
+        source.updated_at
     from source
+    left join staging.pipedrive_accounts on pipedrive_accounts.account_id = cast(source.org_id as varchar)
+    left join staging.pipedrive_deal_contacts on pipedrive_deal_contacts.deal_id = cast(source.id as varchar)
 )
 
 select * from renamed

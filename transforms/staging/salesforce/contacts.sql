@@ -1,5 +1,6 @@
--- staging.salesforce_contacts: (Salesforce) one row per Contact, plus one per Lead not converted yet (a lead is
--- a person before it has a contact). A contact converted from a lead is a lead from the lead's creation.
+-- staging.salesforce_contacts: (Salesforce) one row per Contact that is not deleted, plus one per Lead not converted
+-- yet (a lead is a person before it has a contact). A contact converted from a lead is a lead from the lead's
+-- creation. company_id is the contact's Account when that Account is not deleted, else NULL.
 with contacts as (
     select * from raw_salesforce.contacts
     where not coalesce(is_deleted, false)
@@ -22,7 +23,7 @@ from_contacts as (
     select
         'salesforce' as source_system,
         contacts.id as contact_id,
-        contacts.account_id as company_id,
+        salesforce_accounts.account_id as company_id,
         lower(contacts.email) as email,
         cast(null as varchar) as lifecycle_stage,
         timezone('UTC', try_cast(contacts.created_date as timestamptz)) as created_at,
@@ -37,6 +38,7 @@ from_contacts as (
         contacts.updated_at
     from contacts
     left join converted_leads on converted_leads.contact_id = contacts.id
+    left join staging.salesforce_accounts on salesforce_accounts.account_id = contacts.account_id
 ),
 
 from_leads as (

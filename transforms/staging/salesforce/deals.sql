@@ -1,25 +1,23 @@
 -- staging.salesforce_deals: (Salesforce) one row per Opportunity that is not deleted. Won = IsWon, lost = closed
--- and not won; the close date (a date) is midnight in the reporting time zone; the contact is the primary
--- OpportunityContactRole. CurrencyIsoCode in multi-currency orgs, else REPORTING_CURRENCY.
+-- and not won; the close date (a date) is midnight in the reporting time zone. company_id is its Account when
+-- that Account is not deleted, else NULL; contact_id its primary contact (staging.salesforce_deal_contacts).
+-- CurrencyIsoCode in multi-currency orgs, else REPORTING_CURRENCY.
 with source as (
     select * from raw_salesforce.opportunities
     where not coalesce(is_deleted, false)
 ),
 
 primary_contacts as (
-    select opportunity_id, first(contact_id order by is_primary desc, created_date) as contact_id
-    from raw_salesforce.opportunity_contact_roles
-    where not coalesce(is_deleted, false)
-    group by opportunity_id
+    select deal_id, contact_id from staging.salesforce_deal_contacts
+    where is_primary
 ),
 
 renamed as (
     select
         'salesforce' as source_system,
         source.id as deal_id,
-        source.account_id as company_id,
+        salesforce_accounts.account_id as company_id,
         primary_contacts.contact_id,
-        coalesce(source.account_id, 'contact:' || primary_contacts.contact_id) as account_id,
         case when source.is_won then 'won' when source.is_closed then 'lost' else 'open' end as status,
         case lower(source.type)
             when 'new customer' then 'new'
@@ -40,7 +38,8 @@ renamed as (
         source.stage_name as stage,
         source.updated_at
     from source
-    left join primary_contacts on primary_contacts.opportunity_id = source.id
+    left join primary_contacts on primary_contacts.deal_id = source.id
+    left join staging.salesforce_accounts on salesforce_accounts.account_id = source.account_id
 )
 
 select * from renamed
