@@ -44,6 +44,6 @@ unioned as (
     select * from one_off
 )
 
-select account_id, month_start, sum(revenue_reporting) as revenue_reporting
+select account_id, month_start, exact_sum(revenue_reporting) as revenue_reporting
 from unioned
 group by account_id, month_start

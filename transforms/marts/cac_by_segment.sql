@@ -32,7 +32,7 @@ period_leads as (
 ),
 
 campaign_spend as (
-    select calendar.period_grain, calendar.period_start, sm_costs_daily.campaign_id, sum(amount_reporting) as spend
+    select calendar.period_grain, calendar.period_start, sm_costs_daily.campaign_id, exact_sum(amount_reporting) as spend
     from intermediate.sm_costs_daily
     inner join intermediate.calendar on calendar.day = sm_costs_daily.cost_date
     where cost_type = 'paid_media' and amount_reporting is not null
@@ -73,7 +73,7 @@ attributed as (
         period_start,
         dimension,
         segment,
-        coalesce(sum(lead_cost), 0) as attributed_spend,
+        coalesce(exact_sum(lead_cost), 0) as attributed_spend,
         count(*) as new_leads
     from lead_segments
     group by all
@@ -85,7 +85,7 @@ period_totals as (
         cac.period_start,
         dimensions.dimension,
         cac.sm_cost,
-        coalesce(sum(attributed.attributed_spend), 0) as total_attributed
+        coalesce(exact_sum(attributed.attributed_spend), 0) as total_attributed
     from marts.cac
     cross join dimensions
     left join attributed using (period_grain, period_start, dimension)

@@ -33,15 +33,15 @@ realized as (
         cohorts.period_grain,
         cohorts.period_start,
         cohorts.account_id,
-        coalesce(sum(revenue_reporting) filter (where revenue_date < cohorts.acquired_date + interval 3 month), 0)
+        coalesce(exact_sum(case when revenue_date < cohorts.acquired_date + interval 3 month then revenue_reporting end), 0)
             as revenue_3m,
-        coalesce(sum(revenue_reporting) filter (where revenue_date < cohorts.acquired_date + interval 6 month), 0)
+        coalesce(exact_sum(case when revenue_date < cohorts.acquired_date + interval 6 month then revenue_reporting end), 0)
             as revenue_6m,
-        coalesce(sum(revenue_reporting) filter (where revenue_date < cohorts.acquired_date + interval 12 month), 0)
+        coalesce(exact_sum(case when revenue_date < cohorts.acquired_date + interval 12 month then revenue_reporting end), 0)
             as revenue_12m,
-        coalesce(sum(revenue_reporting) filter (where revenue_date < cohorts.acquired_date + interval 24 month), 0)
+        coalesce(exact_sum(case when revenue_date < cohorts.acquired_date + interval 24 month then revenue_reporting end), 0)
             as revenue_24m,
-        coalesce(sum(revenue_reporting), 0) as revenue_to_date
+        coalesce(exact_sum(revenue_reporting), 0) as revenue_to_date
     from cohorts
     left join intermediate.revenue_events
         on revenue_events.account_id = cohorts.account_id
@@ -60,7 +60,7 @@ recurring as (
 ),
 
 recognized as (
-    select cohorts.period_grain, cohorts.period_start, sum(revenue_monthly.revenue_reporting) as revenue_reporting
+    select cohorts.period_grain, cohorts.period_start, exact_sum(revenue_monthly.revenue_reporting) as revenue_reporting
     from cohorts
     inner join intermediate.revenue_monthly
         on revenue_monthly.account_id = cohorts.account_id
@@ -75,11 +75,11 @@ per_cohort as (
         cohorts.period_end,
         count(*) as cohort_size,
         max(cohorts.acquired_date) as last_acquired_date,
-        avg(realized.revenue_3m) as revenue_3m,
-        avg(realized.revenue_6m) as revenue_6m,
-        avg(realized.revenue_12m) as revenue_12m,
-        avg(realized.revenue_24m) as revenue_24m,
-        avg(realized.revenue_to_date) as revenue_to_date
+        exact_avg(realized.revenue_3m) as revenue_3m,
+        exact_avg(realized.revenue_6m) as revenue_6m,
+        exact_avg(realized.revenue_12m) as revenue_12m,
+        exact_avg(realized.revenue_24m) as revenue_24m,
+        exact_avg(realized.revenue_to_date) as revenue_to_date
     from cohorts
     inner join realized using (period_grain, period_start, account_id)
     group by all
