@@ -66,3 +66,68 @@ def test_summary_prints_complete_periods(env, capsys):
     assert main(["summary"]) == 0
     out = capsys.readouterr().out
     assert "2025-01" in out and "2025-Q1" in out
+
+
+@pytest.mark.parametrize("statement", [
+    "EXPORT DATABASE '{dir}'",
+    "EXPLAIN ANALYZE COPY (SELECT 1) TO '{dir}/out.csv'",
+    "PRAGMA import_database('{dir}')",
+    "COPY (SELECT 1) TO '{dir}/out.csv'",
+    "ATTACH '{dir}/other.duckdb' AS other",
+    "SELECT 1; COPY (SELECT 1) TO '{dir}/out.csv'",
+])
+def test_query_writes_nothing_anywhere(env, capsys, tmp_path, statement):
+    """Statements that write files even on a read-only connection are refused before they run: one line, exit 2,
+    and the folder they name stays empty."""
+    target = tmp_path / "written"
+    target.mkdir()
+    assert main(["query", statement.format(dir=target)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("payback query: payback query runs queries only") and len(error.splitlines()) == 1
+    assert list(target.iterdir()) == []
+
+
+@pytest.mark.parametrize("sql", ["with a as (select 1 as x) select x from a", "values (1)", "from staging.deals",
+                                 "describe staging.deals", "show tables", "summarize staging.deals"])
+def test_query_accepts_every_form_of_query(env, capsys, sql):
+    assert main(["query", sql]) == 0
+
+
+def test_query_and_summary_into_a_closed_pipe_end_quietly(env):
+    """`payback query … | head -1`: once head has its line, the rest of the output goes nowhere, without a
+    BrokenPipeError traceback."""
+    for command in (f"{sys.executable} -m pipelines.cli query 'select * from range(200000)' | head -1",
+                    f"{sys.executable} -m pipelines.cli summary | head -1"):
+        completed = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True)
+        assert len(completed.stdout.splitlines()) == 1
+        assert completed.stderr == "", completed.stderr
+
+
+def test_a_reader_waits_for_a_run_to_let_go_of_the_file_then_answers(env):
+    """A process holds the database for writing (as a run's step does) for 3 s: `payback query` waits, says for
+    whom, then answers."""
+    path = env.settings.duckdb_path
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, sys, time; con = duckdb.connect({str(path)!r}); "
+                               "print('held', flush=True); time.sleep(3)"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    completed = subprocess.run([sys.executable, "-m", "pipelines.cli", "query", "select count(*) from staging.deals",
+                                "--format", "csv"], capture_output=True, text=True)
+    holder.wait()
+    assert completed.returncode == 0
+    assert completed.stdout.splitlines() == ["count_star()", "1"]
+    assert "is using it" in completed.stderr and f"process {holder.pid}" in completed.stderr
+
+
+def test_a_file_held_too_long_is_named_plainly(env):
+    from pipelines.warehouse import DatabaseBusy, open_database
+
+    path = env.settings.duckdb_path
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({str(path)!r}); "
+                               "print('held', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(DatabaseBusy, match=rf"is in use by process {holder.pid} .*try again when it is done"):
+            open_database(path, read_only=True, wait_seconds=1)
+    finally:
+        holder.kill()
+        holder.wait()
