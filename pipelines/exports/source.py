@@ -23,7 +23,8 @@ from dlt.common.schema.utils import has_table_seen_data
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.dlt_errors import wrapped_error
-from pipelines.exports.contract import DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, ExportKind, kind_of
+from pipelines.exports.contract import (DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, DateWindow, ExportKind,
+                                        kind_of)
 from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, plan_file, read_file
 
@@ -150,6 +151,9 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
                 state[plan.relative] = [*fingerprint(changed[plan.relative]), rejected]
 
     load_kind.__doc__ = kind.description
+    # dlt starts a table variant from the resource's hints as they are when its first row comes: declared after a
+    # file's rows had set the kind's hints (key not null, merge), the rejects of the next file took them too.
+    load_kind.merge_hints(REJECT_HINTS, create_table_variant=True)
     return load_kind
 
 
@@ -173,8 +177,8 @@ def _unrecognized_files(exports_dir: Path) -> Iterator:
 
 
 @dlt.source(name="exports", max_table_nesting=0)
-def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", batch_rows: int = BATCH_ROWS,
-                   count_keys_first: bool = False):
+def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", date_window: DateWindow | None = None,
+                   batch_rows: int = BATCH_ROWS, count_keys_first: bool = False):
     """All export kinds, plus the report of unrecognized files. Without `count_keys_first` each file's keys are
     assumed unique and checked as it is read (`KeyRepeated` when they are not)."""
     resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, batch_rows, count_keys_first)
@@ -198,16 +202,16 @@ def _existing_objects_frozen() -> Iterator[None]:
 
 
 def sync_exports(run: Callable[[dlt.sources.DltSource], Result], say: Callable[[str], None],
-                 exports_dir: Path, reporting_timezone: str = "UTC") -> Result:
+                 exports_dir: Path, reporting_timezone: str = "UTC", date_window: DateWindow | None = None) -> Result:
     """Run the export source with `run` (a dlt pipeline's run, or Dagster's). First on the assumption that no key
     repeats in a file, which spares a pass over every file; when one does, dlt throws the extraction away (nothing
     is loaded, the sync state is left as it was) and the sync runs again with every file's keys counted first."""
     with _existing_objects_frozen():
         try:
-            return run(exports_source(exports_dir, reporting_timezone))
+            return run(exports_source(exports_dir, reporting_timezone, date_window))
         except PipelineStepFailed as failed:
             repeated = wrapped_error(failed, KeyRepeated)
             if repeated is None:
                 raise
             say(f"{repeated}; reading the changed files again, their keys counted first")
-        return run(exports_source(exports_dir, reporting_timezone, count_keys_first=True))
+        return run(exports_source(exports_dir, reporting_timezone, date_window, count_keys_first=True))
