@@ -2,11 +2,14 @@
 it and every other file load, and what was refused is in raw_exports.rejects with the real line and cause."""
 
 import textwrap
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipelines.config import ConfigError, Settings
+from pipelines.exports.contract import DateWindow
 from pipelines.exports.source import sync_exports
 from pipelines.raw_assets import make_pipeline
 from tests.conftest import Project
@@ -76,3 +79,39 @@ def test_a_file_level_reject_in_the_second_file_of_a_kind_leaves_the_first_loadi
     assert sync.query("SELECT deal_id FROM raw_exports.deals") == [("d1",)]
     assert sync.rejects() == [("deals_2025-03.csv", None,
                                "missing required column(s): created_at, status, currency, company_id or contact_id")]
+
+
+def test_the_date_window_comes_from_the_settings_and_keeps_placeholder_dates_out_of_the_marts(tmp_path):
+    """A cost that ends 9999-12-31 ("no end") was spread over 8,000 years of periods. With PAYBACK_AS_OF
+    2025-06-30 and 5 future years the window is 2020-01-01 to 2030-06-30: that cost is rejected, naming the
+    settings, and no period of the marts lies past the window (the window is the one the Dagster asset uses)."""
+    project = Project(tmp_path, PAYBACK_AS_OF="2025-06-30", PAYBACK_MIN_DATE="2020-01-01",
+                      PAYBACK_MAX_FUTURE_YEARS="5")
+    project.write("costs.csv", """
+        cost_id,start_date,end_date,team,category,amount,currency
+        k1,2025-03-01,2025-03-31,sales,salaries,1000,EUR
+        k2,2025-01-01,9999-12-31,sales,tools,50,EUR
+    """)
+    project.run()
+    assert project.query("SELECT line, reason FROM raw_exports.rejects") == [
+        (3, "date out of range in end_date: 9999-12-31 (expected 2020-01-01 to 2030-06-30: PAYBACK_MIN_DATE, "
+            "PAYBACK_MAX_FUTURE_YEARS)")]
+    assert project.one("SELECT count(*) FROM marts.cac WHERE period_start > DATE '2030-06-30'") == (0,)
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"PAYBACK_MIN_DATE": "1990"}, "PAYBACK_MIN_DATE='1990' is not a date (YYYY-MM-DD)"),
+    ({"PAYBACK_MIN_DATE": "2026-01-01", "PAYBACK_AS_OF": "2025-06-30"},
+     "PAYBACK_MIN_DATE='2026-01-01' is after the as-of date 2025-06-30 (PAYBACK_AS_OF)"),
+    ({"PAYBACK_MAX_FUTURE_YEARS": "ten"}, "PAYBACK_MAX_FUTURE_YEARS='ten' is not a whole number"),
+    ({"PAYBACK_MAX_FUTURE_YEARS": "-1"}, "PAYBACK_MAX_FUTURE_YEARS='-1' must be between 0 and 1000"),
+])
+def test_a_bad_date_window_setting_is_named(env, message):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env)
+    assert str(error.value) == message
+
+
+def test_the_date_window_defaults_to_1990_and_ten_years_after_the_as_of_date():
+    assert Settings.from_env({"PAYBACK_AS_OF": "2024-02-29"}).export_date_window == DateWindow(
+        date(1990, 1, 1), date(2034, 2, 28))

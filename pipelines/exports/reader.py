@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -19,12 +20,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, ExportKind
+from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, DateWindow, ExportKind
 from pipelines.exports.handoff import ParquetHandoff
+from pipelines.exports.iso4217 import CODES as CURRENCY_CODES
 
 BATCH_ROWS = 500_000
 KEY_CHECK_ROWS = 5_000_000  # key hashes sorted at once: 40 MB
 SQL_TYPES = {NUMBER: "DOUBLE", TIMESTAMP: "TIMESTAMP", DATE: "DATE"}
+ISO_4217 = f"ENUM({', '.join(repr(code) for code in CURRENCY_CODES)})"
 REJECT_SCHEMA = pa.schema([pa.field("file", pa.string(), nullable=False), ("line", pa.int64()),
                            ("kind", pa.string()), ("reason", pa.string()), ("raw_row", pa.string())])
 
@@ -167,7 +170,21 @@ def _typed(expression: str, source_type: str, column_type: str) -> str:
     return text
 
 
-def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) -> tuple[str, int]:
+def _outside_window(name: str, label: str, text: str, column_type: str, window: DateWindow) -> tuple[str, str]:
+    """The suspect test and the reason of a date or timestamp outside `window`, or one DuckDB read from a word:
+    `epoch` (1970-01-01, which is suspect whatever the window), `infinity`, `-infinity`."""
+    sql_type = SQL_TYPES[column_type]
+    first, after = f"{sql_type} '{window.first}'", f"{sql_type} '{window.last + timedelta(days=1)}'"
+    suspect = f"{name} < {first} OR {name} >= {after} OR {name} = {sql_type} '1970-01-01'"
+    word = f"{name} IS NOT NULL AND (NOT isfinite({name}) OR NOT regexp_matches({text}, '^[-+]?[0-9]'))"
+    expected = literal(f" (expected {window.first} to {window.last}: PAYBACK_MIN_DATE, PAYBACK_MAX_FUTURE_YEARS)")
+    return suspect, (f"CASE WHEN {word} THEN 'unparseable {column_type} in ' || {label} || ': ' || {text} "
+                     f"WHEN {name} < {first} OR {name} >= {after} "
+                     f"THEN '{column_type} out of range in ' || {label} || ': ' || {text} || {expected} END")
+
+
+def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind,
+                date_window: DateWindow | None = None) -> tuple[str, int]:
     """The SELECT that types a file and gives each row a `_reject_reason` (NULL when the row is good) and, for
     rejected rows only, the raw row as JSON; and the line number of its first row.
 
@@ -176,6 +193,7 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
     a suspect row (one cheap test per check): recomputing the typed values inside the reasons and building their
     text for every row took about a third of the read.
     Normalized names never start with `_`, so the helper columns cannot clash with a file's own."""
+    date_window = date_window or DateWindow.around(date.today())
     source = _open_source(con, path)
     missing = [c.name for c in kind.columns if c.required and c.name not in source.columns]
     if kind.one_of and not any(name in source.columns for name in kind.one_of):
@@ -204,11 +222,18 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind) ->
             suspects.append(f"{name} IS NULL AND {value} IS NOT NULL")
             reasons.append(f"CASE WHEN {name} IS NULL AND {text} IS NOT NULL "
                            f"THEN 'unparseable {column.type} in ' || {label} || ': ' || {text} END")
+        if column.type == NUMBER:  # NaN, inf and 1e309 (infinite as a DOUBLE) cast, and are no amount
+            suspects.append(f"NOT isfinite({name})")
+            reasons.append(f"CASE WHEN NOT isfinite({name}) THEN 'not a finite number in ' || {label} || ': ' || {text} END")
+        if column.type in (TIMESTAMP, DATE):
+            suspect, reason = _outside_window(name, label, text, column.type, date_window)
+            suspects.append(suspect)
+            reasons.append(reason)
         if column.type == CURRENCY:
-            code = f"{name} GLOB '[A-Z][A-Z][A-Z]'"  # a third cheaper than the same regular expression
-            suspects.append(f"NOT {code}")
-            reasons.append(f"CASE WHEN NOT {code} "
-                           f"THEN 'unknown currency in ' || {label} || ': ' || {text} END")
+            unknown = f"{name} IS NOT NULL AND try_cast({name} AS {ISO_4217}) IS NULL"  # a hash lookup, as cheap as a GLOB
+            suspects.append(unknown)
+            reasons.append(f"CASE WHEN {unknown} "
+                           f"THEN 'unknown currency in ' || {label} || ': ' || {text} || ' (not an ISO 4217 code)' END")
         if column.allowed:
             allowed = ", ".join(literal(a) for a in column.allowed)
             expected = literal(f" (expected {' | '.join(column.allowed)})")
@@ -276,14 +301,14 @@ class FilePlan:
 
 
 def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind,
-              count_keys: bool = True) -> FilePlan:
+              count_keys: bool = True, date_window: DateWindow | None = None) -> FilePlan:
     """Type the file and, with `count_keys`, count its keys. Only the key columns are read for the count (DuckDB
     prunes the rest of the query), but it is still a pass over the file: a fifth of a large first load. Only when
     a key repeats are the repeated versions listed, in a second pass: keys that repeat with different
     `updated_at` are fine (the latest wins on load), a repeated (key, `updated_at`) is not.
     Without `count_keys` the keys are assumed unique, and `read_file` checks it once the file is read."""
     try:
-        query, first_line = build_query(con, path, kind)
+        query, first_line = build_query(con, path, kind, date_window)
         if not count_keys:
             return FilePlan(relative, kind, query, first_line, keys_unique=True, keys_counted=False)
         [(keys_repeat,)] = con.execute(

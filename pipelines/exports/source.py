@@ -118,8 +118,8 @@ def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str, batch_rows: int,
-                   count_keys_first: bool):
+def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str, date_window: DateWindow | None,
+                   batch_rows: int, count_keys_first: bool):
     @dlt.resource(name=kind.name)
     def load_kind() -> Iterator:
         # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again
@@ -134,7 +134,7 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
         if not changed:
             return
         with _reader_connection(reporting_timezone) as con:  # closed once the files are read: its memory goes
-            plans = [plan_file(con, path, relative, kind, count_keys=count_keys_first)
+            plans = [plan_file(con, path, relative, kind, count_keys_first, date_window)
                      for relative, path in changed.items()]
             deduplicated = len(plans) == 1 and plans[0].keys_unique
             into_empty_table = not _table_has_seen_data(kind.name)
@@ -179,9 +179,10 @@ def _unrecognized_files(exports_dir: Path) -> Iterator:
 @dlt.source(name="exports", max_table_nesting=0)
 def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", date_window: DateWindow | None = None,
                    batch_rows: int = BATCH_ROWS, count_keys_first: bool = False):
-    """All export kinds, plus the report of unrecognized files. Without `count_keys_first` each file's keys are
-    assumed unique and checked as it is read (`KeyRepeated` when they are not)."""
-    resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, batch_rows, count_keys_first)
+    """All export kinds, plus the report of unrecognized files. A date outside `date_window` (default: from 1990
+    to ten years from today) is rejected. Without `count_keys_first` each file's keys are assumed unique and
+    checked as it is read (`KeyRepeated` when they are not)."""
+    resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, date_window, batch_rows, count_keys_first)
                  for kind in KINDS.values()]
     return [*resources, _unrecognized_files(Path(exports_dir))]
 
