@@ -115,3 +115,24 @@ def test_a_bad_date_window_setting_is_named(env, message):
 def test_the_date_window_defaults_to_1990_and_ten_years_after_the_as_of_date():
     assert Settings.from_env({"PAYBACK_AS_OF": "2024-02-29"}).export_date_window == DateWindow(
         date(1990, 1, 1), date(2034, 2, 28))
+
+
+def test_one_version_of_a_record_with_different_values_in_two_files_is_rejected_in_both(tmp_path):
+    """d1 has the same updated_at in both files but another amount: which is current cannot be told, so both rows
+    are rejected (as two such rows in one file are). d2 is in both files with the same values: the same record
+    exported twice, loaded once. d3 has a later updated_at in the second file: the later one wins. The sync says
+    it read the files again."""
+    sync = Sync(tmp_path)
+    sync.write("deals.csv", DEALS_HEADER + "d1,A,2025-01-05,open,100,EUR,2025-02-01\n"
+                                           "d2,A,2025-01-05,open,7,EUR,2025-02-01\n"
+                                           "d3,A,2025-01-05,open,1,EUR,2025-02-01\n")
+    sync.write("deals_2025-03.csv", DEALS_HEADER + "d3,A,2025-01-05,open,2,EUR,2025-03-01\n"
+                                                   "d2,A,2025-01-05,open,7,EUR,2025-02-01\n"
+                                                   "d1,A,2025-01-05,open,999,EUR,2025-02-01\n")
+    sync.run()
+    assert sync.query("SELECT deal_id, amount FROM raw_exports.deals ORDER BY 1") == [("d2", 7.0), ("d3", 2.0)]
+    reason = ("duplicate deal_id d1: different values in deals.csv and deals_2025-03.csv and no later updated_at "
+              "to tell which is current")
+    assert sync.rejects() == [("deals.csv", 2, reason), ("deals_2025-03.csv", 4, reason)]
+    assert sync.messages == ["deals: two files hold one deal_id with the same updated_at and different values; "
+                             "reading the changed files again, their keys counted first"]

@@ -37,9 +37,10 @@ class FileContractError(ValueError):
 
 
 class KeyRepeated(Exception):
-    """A file read on the assumption that each key appears once had a key twice. Its rejects were already sent to
-    dlt, and its good rows were about to be (appended, or merged without deduplication), so the extraction must be
-    thrown away and the file read again with its keys counted first (`sync_exports` does both)."""
+    """A file read on the assumption that each key appears once had a key twice (or two files had one version of a
+    record with different values). Its rejects were already sent to dlt, and its good rows were about to be
+    (appended, or merged without deduplication), so the extraction must be thrown away and the file read again with
+    its keys counted first (`sync_exports` does both)."""
 
 
 def normalize_name(name: str) -> str:
@@ -294,7 +295,8 @@ class FilePlan:
     kind: ExportKind
     query: str | None = None
     first_line: int = 1
-    duplicates: dict[int, int] = field(default_factory=dict)  # (key, updated_at) hash -> rows sharing it
+    # (key, updated_at) hash -> what repeats it: "2 rows" in this file, or "different values in a.csv and b.csv"
+    duplicates: dict[int, str] = field(default_factory=dict)
     keys_unique: bool = False  # no key repeats in the file, so dlt need not deduplicate it
     keys_counted: bool = True  # False: keys_unique is assumed, and read_file checks it once the file is read
     error: str | None = None  # the whole file breaks the contract
@@ -313,16 +315,54 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
             return FilePlan(relative, kind, query, first_line, keys_unique=True, keys_counted=False)
         [(keys_repeat,)] = con.execute(
             _keys_repeat_sql(f"SELECT {_key_hash_sql(kind)} AS key_hash FROM ({query})")).fetchall()
-        duplicates = dict(con.execute(
+        duplicates = {version: f"{rows} rows" for version, rows in con.execute(
             f"SELECT {_version_hash_sql(kind)} AS version, count(*) FROM ({query}) GROUP BY version "
-            "HAVING count(*) > 1").fetchall()) if keys_repeat else {}
+            "HAVING count(*) > 1").fetchall()} if keys_repeat else {}
     except (FileContractError, duckdb.Error) as error:
         return FilePlan(relative, kind, error=str(error).splitlines()[0])
     return FilePlan(relative, kind, query, first_line, duplicates, keys_unique=not keys_repeat)
 
 
-def _duplicate_reasons(table: pa.Table, kind: ExportKind, duplicates: dict[int, int]) -> pa.Array | None:
-    """The reject reason of each row whose (key, updated_at) repeats in the file; None when no row does."""
+def _content_hash_sql(kind: ExportKind) -> str:
+    """One number per row's values in the contract's columns: two files that hold the same version of a record
+    with the same values hold it twice, not in two versions."""
+    return _hash_sql(kind.column_names)
+
+
+def versions_disagree(con: duckdb.DuckDBPyConnection, kind: ExportKind, good_rows: list[ParquetHandoff]) -> bool:
+    """Whether two files' good rows hold one (key, updated_at) with different values: no way to tell which is
+    current. (Inside a file a repeated version is found as it is read.) Only the finished parquet files are read."""
+    if len(good_rows) < 2:
+        return False
+    files = ", ".join(literal(str(handoff.path)) for handoff in good_rows)
+    [(disagree,)] = con.execute(
+        f"SELECT count(*) > 0 FROM (SELECT {_version_hash_sql(kind)} AS version FROM read_parquet([{files}], "
+        f"union_by_name=true) GROUP BY version HAVING count(DISTINCT {_content_hash_sql(kind)}) > 1)").fetchall()
+    return disagree
+
+
+def add_disagreeing_versions(con: duckdb.DuckDBPyConnection, plans: list[FilePlan]) -> None:
+    """Add to each plan's duplicates the versions its good rows share with another plan's, with different values:
+    all of them are rejected. A pass over each file, taken only once `versions_disagree` found such a version."""
+    readable = [plan for plan in plans if plan.query]
+    if len(readable) < 2:
+        return
+    kind = readable[0].kind
+    rows = " UNION ALL ".join(
+        f"SELECT {literal(plan.relative)} AS file, {_version_hash_sql(kind)} AS version, "
+        f"{_content_hash_sql(kind)} AS content FROM ({plan.query}) WHERE _reject_reason IS NULL" for plan in readable)
+    disagreeing = con.execute(
+        f"SELECT version, list(DISTINCT file ORDER BY file) FROM ({rows}) GROUP BY version "
+        "HAVING count(DISTINCT content) > 1 AND count(DISTINCT file) > 1").fetchall()
+    for version, files in disagreeing:
+        for plan in readable:
+            if plan.relative in files:
+                plan.duplicates.setdefault(version, f"different values in {' and '.join(files)}")
+
+
+def _duplicate_reasons(table: pa.Table, kind: ExportKind, duplicates: dict[int, str]) -> pa.Array | None:
+    """The reject reason of each row whose (key, updated_at) repeats in the file or disagrees with another file;
+    None when no row does."""
     hashes = table["_version_hash"]
     repeated = pc.is_in(hashes, value_set=pa.array(list(duplicates), pa.uint64()))
     if not pc.any(repeated).as_py():
@@ -330,7 +370,7 @@ def _duplicate_reasons(table: pa.Table, kind: ExportKind, duplicates: dict[int, 
     names = "/".join(kind.primary_key)
     undecided = " and no later updated_at to tell which is current" if kind.updated_at else ""
     keys = zip(*(table[k].to_pylist() for k in kind.primary_key), strict=True)
-    return pa.array([f"duplicate {names} {'/'.join(map(str, key))}: {duplicates[h]} rows{undecided}" if flag else None
+    return pa.array([f"duplicate {names} {'/'.join(map(str, key))}: {duplicates[h]}{undecided}" if flag else None
                      for key, h, flag in zip(keys, hashes.to_pylist(), repeated.to_pylist(), strict=True)],
                     pa.string())
 

@@ -5,14 +5,15 @@ modification time kept in dlt state, which lives in DuckDB), merges rows by prim
 latest `updated_at` wins inside a load), and sends the rows that break the contract to `raw_exports.rejects`.
 A file's good rows reach dlt as one parquet file (`handoff`), its rejects as arrow tables.
 Run it with `sync_exports`: a file is read once, on the assumption that each key appears in it once, and the
-rare file that breaks the assumption sends the sync round again with its keys counted first.
+rare file that breaks the assumption (or two files that hold one version of a record with different values) sends
+the sync round again with the keys counted first.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,7 +27,8 @@ from pipelines.dlt_errors import wrapped_error
 from pipelines.exports.contract import (DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, DateWindow, ExportKind,
                                         kind_of)
 from pipelines.exports.handoff import ParquetHandoff
-from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, plan_file, read_file
+from pipelines.exports.reader import (BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, add_disagreeing_versions, plan_file,
+                                      read_file, versions_disagree)
 
 DATASET = "raw_exports"
 READER_MEMORY_LIMIT = "256MB"  # the reader spills past it: peak RSS must stay under 1 GiB whatever the input size
@@ -133,21 +135,32 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
                    if (state.get(rel) or [None, None])[:2] != fingerprint(path)}
         if not changed:
             return
-        with _reader_connection(reporting_timezone) as con:  # closed once the files are read: its memory goes
+        # The reader is closed once the files are read (its memory goes); the good rows of every file wait, so that
+        # two files holding one version of a record with different values are found before any row is handed over.
+        with _reader_connection(reporting_timezone) as con, ExitStack() as waiting:
             plans = [plan_file(con, path, relative, kind, count_keys_first, date_window)
                      for relative, path in changed.items()]
+            if count_keys_first:
+                add_disagreeing_versions(con, plans)
             deduplicated = len(plans) == 1 and plans[0].keys_unique
             into_empty_table = not _table_has_seen_data(kind.name)
+            read = []
             for plan in plans:
                 if (state.get(plan.relative) or [0, 0, 0])[2]:
                     yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
                 rejected = 0
-                with ParquetHandoff(dlt.current.pipeline().working_dir, not_null=kind.primary_key) as good_rows:
-                    for rejects in read_file(con, plan, good_rows, batch_rows):
-                        rejected += rejects.num_rows
-                        yield _rejects(rejects)
-                    if good_rows.rows:
-                        yield good_rows.load_item(kind_hints(kind, deduplicated, into_empty_table, good_rows.columns()))
+                good_rows = waiting.enter_context(ParquetHandoff(dlt.current.pipeline().working_dir,
+                                                                 not_null=kind.primary_key))
+                for rejects in read_file(con, plan, good_rows, batch_rows):
+                    rejected += rejects.num_rows
+                    yield _rejects(rejects)
+                read.append((plan, good_rows, rejected))
+            if not count_keys_first and versions_disagree(con, kind, [rows for _, rows, _ in read if rows.rows]):
+                raise KeyRepeated(f"{kind.name}: two files hold one {'/'.join(kind.primary_key)} "
+                                  f"{'with the same updated_at ' if kind.updated_at else ''}and different values")
+            for plan, good_rows, rejected in read:
+                if good_rows.rows:
+                    yield good_rows.load_item(kind_hints(kind, deduplicated, into_empty_table, good_rows.columns()))
                 state[plan.relative] = [*fingerprint(changed[plan.relative]), rejected]
 
     load_kind.__doc__ = kind.description
