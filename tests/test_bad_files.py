@@ -1,6 +1,7 @@
 """Bad files: whatever one file holds (a bad row, a broken encoding, a special number, an absurd date), the rest of
 it and every other file load, and what was refused is in raw_exports.rejects with the real line and cause."""
 
+import os
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,8 @@ import pytest
 
 from pipelines.config import ConfigError, Settings
 from pipelines.exports.contract import DateWindow
-from pipelines.exports.source import sync_exports
+from pipelines.dlt_errors import wrapped_error
+from pipelines.exports.source import ExportsFolderUnreadable, sync_exports
 from pipelines.raw_assets import make_pipeline
 from tests.conftest import Project
 
@@ -136,3 +138,73 @@ def test_one_version_of_a_record_with_different_values_in_two_files_is_rejected_
     assert sync.rejects() == [("deals.csv", 2, reason), ("deals_2025-03.csv", 4, reason)]
     assert sync.messages == ["deals: two files hold one deal_id with the same updated_at and different values; "
                              "reading the changed files again, their keys counted first"]
+
+
+def _file_state(pipeline, kind: str, relative: str):
+    """What the sync recorded of a file: [size, mtime_ns, rows rejected]."""
+    return pipeline.state["sources"]["exports"]["resources"][kind]["files"].get(relative)
+
+
+def test_an_unreadable_exports_folder_fails_the_sync_naming_it(tmp_path):
+    """Root reads any folder, so the folder here is a file: listing it fails just as a folder without read
+    permission does (see the next test), and the sync fails with its path, instead of loading nothing."""
+    sync = Sync(tmp_path)
+    sync.exports.rmdir()
+    sync.exports.write_text("not a folder")
+    with pytest.raises(Exception) as failure:
+        sync.run()
+    assert wrapped_error(failure.value, ExportsFolderUnreadable).args == (
+        f"cannot read the exports folder {sync.exports}: Not a directory",)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permission bits do not stop root")
+def test_a_folder_without_read_permission_fails_the_sync_naming_it(tmp_path):
+    sync = Sync(tmp_path)
+    sync.write("deals.csv", DEALS_HEADER + "d1,A,2025-01-05,open,1,EUR,\n")
+    locked = sync.exports / "2025"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        with pytest.raises(Exception) as failure:
+            sync.run()
+    finally:
+        locked.chmod(0o755)
+    assert wrapped_error(failure.value, ExportsFolderUnreadable).args == (
+        f"cannot read the exports folder {locked}: Permission denied",)
+
+
+def test_a_file_that_cannot_be_read_is_rejected_and_read_again_once_it_can(tmp_path):
+    """A link to a file not there yet (root reads anything else): rejected by name, the other files load, and it
+    is not recorded as read, so the next sync reads it once its target exists. A pipe is reported, never opened
+    (reading one would wait for a writer)."""
+    sync = Sync(tmp_path)
+    sync.write("deals.csv", DEALS_HEADER + "d1,A,2025-01-05,open,1,EUR,\n")
+    target = tmp_path / "elsewhere" / "deals.csv"
+    (sync.exports / "deals_2025-03.csv").symlink_to(target)
+    os.mkfifo(sync.exports / "deals_pipe.csv")
+    pipeline = sync.run()
+    assert sync.query("SELECT deal_id FROM raw_exports.deals") == [("d1",)]
+    assert sync.rejects() == [
+        ("deals_2025-03.csv", None, "cannot read the file: No such file or directory"),
+        ("deals_pipe.csv", None, "not a regular file (a pipe, a socket or a device): copy the export in as a file")]
+    assert _file_state(pipeline, "deals", "deals_2025-03.csv") == [None, None, 1]
+
+    target.parent.mkdir()
+    target.write_text(DEALS_HEADER + "d2,A,2025-01-05,open,1,EUR,\n")
+    (sync.exports / "deals_pipe.csv").unlink()
+    sync.run()
+    assert sync.query("SELECT deal_id FROM raw_exports.deals ORDER BY 1") == [("d1",), ("d2",)]
+    assert sync.rejects() == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permission bits do not stop root")
+def test_a_file_without_read_permission_is_read_again_once_it_can_be_with_the_same_size_and_time(tmp_path):
+    sync = Sync(tmp_path)
+    locked = sync.write("deals.csv", DEALS_HEADER + "d1,A,2025-01-05,open,1,EUR,\n")
+    locked.chmod(0)
+    sync.run()
+    assert sync.rejects() == [("deals.csv", None, "cannot read the file: Permission denied")]
+    locked.chmod(0o644)  # size and modification time unchanged
+    sync.run()
+    assert sync.query("SELECT deal_id FROM raw_exports.deals") == [("d1",)]
+    assert sync.rejects() == []

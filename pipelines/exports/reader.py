@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -300,6 +301,20 @@ class FilePlan:
     keys_unique: bool = False  # no key repeats in the file, so dlt need not deduplicate it
     keys_counted: bool = True  # False: keys_unique is assumed, and read_file checks it once the file is read
     error: str | None = None  # the whole file breaks the contract
+    readable: bool = True  # False: the file could not be opened (not recorded as read: the next sync tries again)
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why the file cannot be read at all (a permission, a broken link, a pipe), or None. A pipe is never opened:
+    reading one waits for a writer."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return "not a regular file (a pipe, a socket or a device): copy the export in as a file"
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        return f"cannot read the file: {error.strerror}"
+    return None
 
 
 def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind,
@@ -309,6 +324,9 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
     a key repeats are the repeated versions listed, in a second pass: keys that repeat with different
     `updated_at` are fine (the latest wins on load), a repeated (key, `updated_at`) is not.
     Without `count_keys` the keys are assumed unique, and `read_file` checks it once the file is read."""
+    unreadable = _unreadable(path)
+    if unreadable:
+        return FilePlan(relative, kind, error=unreadable, readable=False)
     try:
         query, first_line = build_query(con, path, kind, date_window)
         if not count_keys:

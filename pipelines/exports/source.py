@@ -12,6 +12,7 @@ the sync round again with the keys counted first.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -98,16 +99,36 @@ def _tombstone(relative: str):
     return dlt.mark.with_hints(table, REJECT_HINTS, create_table_variant=True)
 
 
+class ExportsFolderUnreadable(Exception):
+    """The drop folder, or a folder in it, cannot be listed: its files would silently not load."""
+
+
+def _unreadable_folder(error: OSError):
+    raise ExportsFolderUnreadable(f"cannot read the exports folder {error.filename}: {error.strerror}") from error
+
+
 def list_export_files(exports_dir: Path) -> dict[str, Path]:
-    """Every file in the drop folder, by its path relative to the folder (hidden files skipped)."""
+    """Every file in the drop folder, by its path relative to the folder (hidden files and folders skipped): whatever
+    is not a folder, so that a broken link or a pipe is reported, not skipped. A folder that cannot be listed fails
+    the sync (`ExportsFolderUnreadable`); a missing drop folder holds no file."""
     if not exports_dir.exists():
         return {}
-    return {p.relative_to(exports_dir).as_posix(): p for p in sorted(exports_dir.rglob("*"))
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(exports_dir).parts)}
+    files = {}
+    for folder, subfolders, names in os.walk(exports_dir, onerror=_unreadable_folder):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in names:
+            if not name.startswith("."):
+                path = Path(folder) / name
+                files[path.relative_to(exports_dir).as_posix()] = path
+    return dict(sorted(files.items()))
 
 
-def fingerprint(path: Path) -> list[int]:
-    stat = path.stat()
+def fingerprint(path: Path) -> list[int] | None:
+    """Size and modification time; None when there is none to read (a broken link)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
     return [stat.st_size, stat.st_mtime_ns]
 
 
@@ -124,7 +145,8 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
                    batch_rows: int, count_keys_first: bool):
     @dlt.resource(name=kind.name)
     def load_kind() -> Iterator:
-        # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again
+        # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again, and one
+        # that could not be read at all is kept without them (None), so that the next sync tries it again
         state = dlt.current.resource_state().setdefault("files", {})
         files = {rel: path for rel, path in list_export_files(exports_dir).items()
                  if kind_of(rel) == kind.name and path.suffix.lower() in SUPPORTED_SUFFIXES}
@@ -161,7 +183,8 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
             for plan, good_rows, rejected in read:
                 if good_rows.rows:
                     yield good_rows.load_item(kind_hints(kind, deduplicated, into_empty_table, good_rows.columns()))
-                state[plan.relative] = [*fingerprint(changed[plan.relative]), rejected]
+                state[plan.relative] = [*(fingerprint(changed[plan.relative]) if plan.readable else [None, None]),
+                                        rejected]
 
     load_kind.__doc__ = kind.description
     # dlt starts a table variant from the resource's hints as they are when its first row comes: declared after a
