@@ -2,17 +2,21 @@
 it and every other file load, and what was refused is in raw_exports.rejects with the real line and cause."""
 
 import os
+import random
 import textwrap
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.config import ConfigError, Settings
-from pipelines.exports.contract import DateWindow
+from pipelines.exports.contract import KINDS, DateWindow
+from pipelines.exports.handoff import ParquetHandoff
+from pipelines.exports.reader import plan_file, read_file
 from pipelines.dlt_errors import wrapped_error
-from pipelines.exports.source import ExportsFolderUnreadable, sync_exports
+from pipelines.exports.source import ExportsFolderUnreadable, _reader_connection, sync_exports
 from pipelines.raw_assets import make_pipeline
 from tests.conftest import Project
 
@@ -208,3 +212,86 @@ def test_a_file_without_read_permission_is_read_again_once_it_can_be_with_the_sa
     sync.run()
     assert sync.query("SELECT deal_id FROM raw_exports.deals") == [("d1",)]
     assert sync.rejects() == []
+
+
+def read_export(path: Path, kind: str, count_keys: bool = True) -> tuple[list[dict], list[tuple]]:
+    """A file read straight through the reader: its good rows and its rejects as (line, reason, raw_row)."""
+    con = _reader_connection("UTC")
+    with ParquetHandoff(path.parent, not_null=KINDS[kind].primary_key) as good_rows:
+        plan = plan_file(con, path, path.name, KINDS[kind], count_keys, scratch=path.parent)
+        rejects = [row for table in read_file(con, plan, good_rows)
+                   for row in zip(*(table[c].to_pylist() for c in ("line", "reason", "raw_row")), strict=True)]
+        return (pq.read_table(good_rows.path).to_pylist() if good_rows.rows else []), rejects
+
+
+COMPANIES = ["company_id,name,country"] + [f"c{n},Société Générale n°{n} – Crème brûlée,FR" for n in range(1, 1101)]
+
+
+def test_a_windows_1252_file_is_read_with_its_accents(tmp_path):
+    """Excel's "CSV" on a Western Windows: every row was rejected ("CSV Error on Line: 2")."""
+    path = tmp_path / "companies.csv"
+    path.write_bytes(("\r\n".join(COMPANIES) + "\r\n").encode("cp1252"))
+    good, rejects = read_export(path, "companies")
+    assert rejects == []
+    assert len(good) == 1_100
+    assert good[6]["name"] == "Société Générale n°7 – Crème brûlée"
+
+
+def test_an_excel_unicode_text_file_is_read(tmp_path):
+    """Excel's "Unicode text": UTF-16 with a byte order mark, tab-separated, CRLF. It was rejected whole ("Error
+    when sniffing file"). A row rejected in it names its own line."""
+    lines = [line.replace(",", "\t") for line in COMPANIES] + ["\tÜber Straße\tDE"]
+    path = tmp_path / "companies.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-16"))
+    good, rejects = read_export(path, "companies")
+    assert [(line, reason) for line, reason, _ in rejects] == [(1_102, "missing required field company_id")]
+    assert len(good) == 1_100
+    assert (good[0]["company_id"], good[0]["name"]) == ("c1", "Société Générale n°1 – Crème brûlée")
+
+
+def test_a_file_in_no_encoding_we_read_is_rejected_saying_which_to_save_as(tmp_path):
+    """Byte 0x81 is in neither UTF-8 nor Windows-1252."""
+    path = tmp_path / "companies.csv"
+    path.write_bytes(b"company_id,name\nc1,A\x81B\n")
+    assert read_export(path, "companies") == ([], [
+        (None, "not UTF-8, and not Windows-1252 either: save the file as UTF-8", None)])
+
+
+def test_a_10_mb_value_rejects_its_row_only_naming_its_line(tmp_path):
+    """A value of 10 MB (a quote left open swallows the lines after it the same way) failed the whole file with
+    "CSV Error on Line: 1". Now its row, line 501, is rejected, with its raw row cut to 10,000 characters; the
+    other 1,099 rows load."""
+    lines = list(COMPANIES)
+    lines[500] = "c500," + "x" * 10_000_000 + ",FR"
+    path = tmp_path / "companies.csv"
+    path.write_text("\n".join(lines) + "\n")
+    good, [(line, reason, raw_row)] = read_export(path, "companies")
+    assert (line, reason) == (501, "value of 10000000 bytes in name (at most 1,000,000): a quote left open, or no "
+                                   "export field")
+    assert raw_row.startswith('{"company_id":"c500","name":"xxx') and len(raw_row) == 10_001
+    assert raw_row.endswith("x…")
+    assert len(good) == 1_099
+
+
+@pytest.mark.parametrize("count_keys", [True, False])
+def test_a_file_that_stops_being_utf_8_past_the_sample_is_rejected_naming_the_line(tmp_path, count_keys):
+    """The encoding is told from the start of the file. A Windows-1252 byte on line 50,001 stops DuckDB there:
+    the file is rejected (no row of it half-loaded), naming that line and what to do, instead of failing the sync."""
+    lines = ["company_id,name,employees"] + [f"c{n},Name {n},{n}" for n in range(1, 100_001)]
+    lines[50_000] = "c50000,Soci\xe9t\xe9,1"
+    path = tmp_path / "companies.csv"
+    path.write_bytes("\n".join(lines).encode("latin-1") + b"\n")
+    good, rejects = read_export(path, "companies", count_keys)
+    assert good == []
+    assert [(line, reason) for line, reason, _ in rejects] == [
+        (None, "line 50,001: not UTF-8, though the start of the file is: save the file as UTF-8; no row of the file "
+               "was loaded")]
+
+
+def test_a_file_that_is_no_csv_is_rejected_with_the_cause_not_duckdbs_search_space(tmp_path):
+    """Random bytes, none outside Windows-1252."""
+    path = tmp_path / "companies.csv"
+    path.write_bytes(bytes(b for b in random.Random(7).randbytes(4000) if b not in b"\x81\x8d\x8f\x90\x9d"))
+    assert read_export(path, "companies") == ([], [
+        (None, "no CSV dialect found (delimiter, quote, columns): save the file as CSV with a header row, in UTF-8 "
+               "or UTF-16", None)])

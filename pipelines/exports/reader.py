@@ -11,6 +11,7 @@ import json
 import math
 import re
 import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,12 +22,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.exports import encoding
 from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, DateWindow, ExportKind
 from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.iso4217 import CODES as CURRENCY_CODES
 
 BATCH_ROWS = 500_000
 KEY_CHECK_ROWS = 5_000_000  # key hashes sorted at once: 40 MB
+# A line DuckDB can read at all: far past any real row, so that a runaway value (a quote left open) is one rejected row,
+# not a failed file. It costs nothing until a line is that long.
+MAX_LINE_BYTES = 32 * 1024 * 1024
+MAX_VALUE_BYTES = 1_000_000  # a longer value is no export field: its row is rejected
+RAW_ROW_CHARS = 10_000  # a rejected row's raw row is cut past this many characters
 SQL_TYPES = {NUMBER: "DOUBLE", TIMESTAMP: "TIMESTAMP", DATE: "DATE"}
 ISO_4217 = f"ENUM({', '.join(repr(code) for code in CURRENCY_CODES)})"
 REJECT_SCHEMA = pa.schema([pa.field("file", pa.string(), nullable=False), ("line", pa.int64()),
@@ -35,6 +42,10 @@ REJECT_SCHEMA = pa.schema([pa.field("file", pa.string(), nullable=False), ("line
 
 class FileContractError(ValueError):
     """The whole file breaks the contract (e.g. a required column is missing); no row of it can load."""
+
+
+class FileBroken(Exception):
+    """DuckDB gave up on the file past the sample it planned from (a line not in UTF-8, a line too long)."""
 
 
 class KeyRepeated(Exception):
@@ -76,7 +87,8 @@ def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
     values than that are dropped from its raw row, not strictly refused)."""
     delimiter, quote_char, escape, new_line, comment, skip, header, columns = con.execute(
         "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns "
-        f"FROM sniff_csv({literal(str(path))}, all_varchar=true, null_padding=true)").fetchall()[0]
+        f"FROM sniff_csv({literal(str(path))}, all_varchar=true, null_padding=true, max_line_size={MAX_LINE_BYTES})"
+    ).fetchall()[0]
     unset = "(empty)"  # how the sniffer names an empty setting
     if quote_char == unset:
         quote_char, escape = '"', '"'
@@ -92,7 +104,7 @@ def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
         types = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in [*names, spare])
         return (f"read_csv({literal(str(path))}, auto_detect=false, {dialect}, skip={int(skip)}, "
                 f"header={str(with_header).lower()}, columns={{{types}}}, all_varchar=true, null_padding=true, "
-                "strict_mode=false)")
+                f"strict_mode=false, max_line_size={MAX_LINE_BYTES})")
 
     # With null_padding DuckDB names values past the header column7, column8…: the header row itself, read as
     # data with the same dialect, says how many columns were declared.
@@ -118,7 +130,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
 def _jsonl_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
     """JSON lines are read as text lines so that one malformed line becomes a reject, not a failed file."""
     relation = (f"read_csv({literal(str(path))}, columns={{'line': 'VARCHAR'}}, header=false, delim='\x1f', "
-                "quote='', escape='', auto_detect=false)")
+                f"quote='', escape='', auto_detect=false, max_line_size={MAX_LINE_BYTES})")
     keys = con.execute(
         f"SELECT DISTINCT unnest(json_keys(line::JSON)) FROM (SELECT line FROM {relation} "
         "WHERE json_valid(line) LIMIT 100000)").fetchall()
@@ -131,15 +143,38 @@ def _first_reason(reasons: list[str]) -> str:
     return f"coalesce({', '.join(reasons)})" if reasons else "NULL"
 
 
-def _open_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
+def _open_source(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path) -> _Source:
+    """The file's source; a text file not in UTF-8 is read from a UTF-8 copy in `scratch`."""
     if path.stat().st_size == 0:
         raise FileContractError("empty file: not even a header row")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _csv_source(con, path)
     if suffix == ".parquet":
         return _parquet_source(con, path)
-    return _jsonl_source(con, path)
+    try:
+        text = encoding.utf8_path(path, scratch)
+    except encoding.EncodingError as error:
+        raise FileContractError(str(error)) from None
+    return _csv_source(con, text) if suffix == ".csv" else _jsonl_source(con, text)
+
+
+def file_error(error: Exception) -> str:
+    """What a file-level failure says to the user: DuckDB's message cut to the line it names and the cause (it goes
+    on with the dialect it tried and generic advice), in the terms of the export contract."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    first = re.sub(r"^[A-Za-z ]*Error: ", "", lines[0]) if lines else str(error)
+    if "Maximum line size" in str(error):  # DuckDB names no reliable line for it
+        return (f"a line longer than {MAX_LINE_BYTES:,} bytes: a quote left open? Nothing of the file can be read "
+                "past it")
+    located = re.match(r"CSV Error on Line: (\d+)", first)
+    if located:
+        cause = next((line for line in lines[1:] if line and not line.startswith(("Original Line", "Possible"))), "")
+        if cause.startswith("Invalid unicode"):
+            cause = "not UTF-8, though the start of the file is: save the file as UTF-8"
+        return f"line {int(located.group(1)):,}: {cause}"
+    if first.startswith("Error when sniffing file"):
+        return ("no CSV dialect found (delimiter, quote, columns): save the file as CSV with a header row, in UTF-8 "
+                "or UTF-16")
+    return first
 
 
 def _as_text(expression: str, source_type: str) -> str:
@@ -185,10 +220,11 @@ def _outside_window(name: str, label: str, text: str, column_type: str, window: 
                      f"THEN '{column_type} out of range in ' || {label} || ': ' || {text} || {expected} END")
 
 
-def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind,
-                date_window: DateWindow | None = None) -> tuple[str, int]:
+def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind, date_window: DateWindow | None = None,
+                scratch: Path | None = None) -> tuple[str, int]:
     """The SELECT that types a file and gives each row a `_reject_reason` (NULL when the row is good) and, for
-    rejected rows only, the raw row as JSON; and the line number of its first row.
+    rejected rows only, the raw row as JSON; and the line number of its first row. A text file not in UTF-8 is read
+    from a UTF-8 copy written to `scratch` (default: the system's temporary folder), which the caller removes.
 
     Three layers, so that each value is computed once: the file's values (`_in<i>`, the raw row as a struct);
     the typed contract columns; then the reasons, read off the typed columns. A reason is spelled out only for
@@ -196,7 +232,7 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind,
     text for every row took about a third of the read.
     Normalized names never start with `_`, so the helper columns cannot clash with a file's own."""
     date_window = date_window or DateWindow.around(date.today())
-    source = _open_source(con, path)
+    source = _open_source(con, path, scratch or Path(tempfile.gettempdir()))
     missing = [c.name for c in kind.columns if c.required and c.name not in source.columns]
     if kind.one_of and not any(name in source.columns for name in kind.one_of):
         missing.append(" or ".join(kind.one_of))
@@ -207,7 +243,10 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind,
     values = [f"{expression} AS {inputs[name][0]}" for name, (expression, _) in source.columns.items()]
     values += [f"{source.malformed} AS _malformed", "src AS _src"]
 
-    typed_columns, suspects, reasons = [], ["_malformed IS NOT NULL"], []
+    typed_columns, suspects, reasons = [], ["_malformed IS NOT NULL", "_too_long IS NOT NULL"], []
+    too_long = [f"CASE WHEN strlen({value}) > {MAX_VALUE_BYTES} THEN 'value of ' || strlen({value}) || ' bytes in ' || "
+                f"{literal(name)} || ' (at most {MAX_VALUE_BYTES:,}): a quote left open, or no export field' END"
+                for name, (value, source_type) in inputs.items() if source_type == "VARCHAR"]
     for column in kind.columns:
         name, label = quote(column.name), literal(column.name)
         if column.name not in source.columns:
@@ -258,11 +297,12 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind,
         outputs[kind.column_names.index("touchpoint_id")] = (
             f"coalesce(touchpoint_id, md5(concat_ws('|', {parts}))) AS touchpoint_id")
     reason = (f"CASE WHEN {' OR '.join(f'({s})' for s in suspects)} THEN "
-              f"coalesce(_malformed, nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), '')) END")
+              f"coalesce(_malformed, _too_long, nullif(concat_ws('; ', {', '.join(reasons) or 'NULL'}), '')) END")
     query = (f"SELECT * EXCLUDE (_src), CASE WHEN _reject_reason IS NOT NULL THEN {source.raw_row} END AS _raw_row "
              "FROM ("
              f"SELECT {', '.join(outputs + [quote(name) for name in extras])}, {reason} AS _reject_reason, _src FROM ("
-             f"SELECT {', '.join(typed_columns)}, {', '.join(v for v, _ in inputs.values())}, _malformed, _src FROM ("
+             f"SELECT {', '.join(typed_columns)}, {', '.join(v for v, _ in inputs.values())}, _malformed, "
+             f"{_first_reason(too_long)} AS _too_long, _src FROM ("
              f"SELECT {', '.join(values)} FROM {source.relation} AS src)))")
     return query, source.first_line
 
@@ -318,7 +358,7 @@ def _unreadable(path: Path) -> str | None:
 
 
 def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind,
-              count_keys: bool = True, date_window: DateWindow | None = None) -> FilePlan:
+              count_keys: bool = True, date_window: DateWindow | None = None, scratch: Path | None = None) -> FilePlan:
     """Type the file and, with `count_keys`, count its keys. Only the key columns are read for the count (DuckDB
     prunes the rest of the query), but it is still a pass over the file: a fifth of a large first load. Only when
     a key repeats are the repeated versions listed, in a second pass: keys that repeat with different
@@ -328,7 +368,7 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
     if unreadable:
         return FilePlan(relative, kind, error=unreadable, readable=False)
     try:
-        query, first_line = build_query(con, path, kind, date_window)
+        query, first_line = build_query(con, path, kind, date_window, scratch)
         if not count_keys:
             return FilePlan(relative, kind, query, first_line, keys_unique=True, keys_counted=False)
         [(keys_repeat,)] = con.execute(
@@ -337,7 +377,7 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
             f"SELECT {_version_hash_sql(kind)} AS version, count(*) FROM ({query}) GROUP BY version "
             "HAVING count(*) > 1").fetchall()} if keys_repeat else {}
     except (FileContractError, duckdb.Error) as error:
-        return FilePlan(relative, kind, error=str(error).splitlines()[0])
+        return FilePlan(relative, kind, error=file_error(error))
     return FilePlan(relative, kind, query, first_line, duplicates, keys_unique=not keys_repeat)
 
 
@@ -397,11 +437,14 @@ def _tables_of(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
     """DuckDB hands out batches of about 100k rows whatever size is asked; gathered (without copying) into tables
     of `rows`, the per-table costs downstream (splitting off the rejects, a parquet row group) are paid per `rows`."""
     pending: list[pa.RecordBatch] = []
-    for batch in batches:
-        pending.append(batch)
-        if sum(b.num_rows for b in pending) >= rows:
-            yield pa.Table.from_batches(pending)
-            pending = []
+    try:
+        for batch in batches:
+            pending.append(batch)
+            if sum(b.num_rows for b in pending) >= rows:
+                yield pa.Table.from_batches(pending)
+                pending = []
+    except (duckdb.Error, OSError) as error:  # DuckDB's error, as the arrow reader hands it on
+        raise FileBroken(file_error(error)) from error
     if pending:
         yield pa.Table.from_batches(pending)
 
@@ -409,17 +452,36 @@ def _tables_of(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
 def read_file(con: duckdb.DuckDBPyConnection, plan: FilePlan, good_rows: ParquetHandoff,
               batch_rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
     """Write the file's good rows to `good_rows` and yield its rejects, a table per batch that has any. A
-    whole-file contract break yields one reject with no line. Keys assumed unique (`plan.keys_counted` False) are
-    checked once the last good row is written: `KeyRepeated`."""
+    whole-file contract break yields one reject with no line. A file DuckDB gives up on halfway loads no row: its
+    rejects so far stay, and one with no line says why. Keys assumed unique (`plan.keys_counted` False) are checked
+    once the last good row is written: `KeyRepeated`."""
     if plan.error:
-        yield pa.Table.from_pylist([{"file": plan.relative, "line": None, "kind": plan.kind.name,
-                                     "reason": plan.error, "raw_row": None}], schema=REJECT_SCHEMA)
+        yield _file_reject(plan, plan.error)
         return
     rejected_keys = None if plan.keys_counted else []
-    yield from _read_batches(con, plan, batch_rows, good_rows, rejected_keys)
+    try:
+        yield from _read_batches(con, plan, batch_rows, good_rows, rejected_keys)
+    except FileBroken as broken:
+        good_rows.discard()
+        yield _file_reject(plan, f"{broken}; no row of the file was loaded")
+        return
     good_rows.finish()
     if rejected_keys is not None and _keys_repeat(con, plan.kind, good_rows, rejected_keys):
         raise KeyRepeated(f"{plan.relative}: a {'/'.join(plan.kind.primary_key)} appears more than once")
+
+
+def _file_reject(plan: FilePlan, reason: str) -> pa.Table:
+    return pa.Table.from_pylist([{"file": plan.relative, "line": None, "kind": plan.kind.name, "reason": reason,
+                                  "raw_row": None}], schema=REJECT_SCHEMA)
+
+
+def _cut(raw_rows: pa.Array) -> pa.Array:
+    """Each raw row cut past RAW_ROW_CHARS characters (and marked with an ellipsis): a runaway value stays readable."""
+    long = pc.greater(pc.utf8_length(raw_rows), RAW_ROW_CHARS)
+    if not pc.any(long).as_py():
+        return raw_rows
+    cut = pc.binary_join_element_wise(pc.utf8_slice_codeunits(raw_rows, 0, RAW_ROW_CHARS), "…", "")
+    return pc.if_else(long, cut, raw_rows)
 
 
 def _keys_repeat(con: duckdb.DuckDBPyConnection, kind: ExportKind, good_rows: ParquetHandoff,
@@ -488,5 +550,5 @@ def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: in
                             "line": pc.cast(lines, pa.int64()),
                             "kind": pa.array([kind.name] * count, pa.string()),
                             "reason": pc.filter(reasons, bad),
-                            "raw_row": raw}).cast(REJECT_SCHEMA)
+                            "raw_row": _cut(raw)}).cast(REJECT_SCHEMA)
         offset += table.num_rows

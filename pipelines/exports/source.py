@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -160,7 +161,9 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
         # The reader is closed once the files are read (its memory goes); the good rows of every file wait, so that
         # two files holding one version of a record with different values are found before any row is handed over.
         with _reader_connection(reporting_timezone) as con, ExitStack() as waiting:
-            plans = [plan_file(con, path, relative, kind, count_keys_first, date_window)
+            working_dir = dlt.current.pipeline().working_dir
+            scratch = Path(waiting.enter_context(tempfile.TemporaryDirectory(prefix="utf8-", dir=working_dir)))
+            plans = [plan_file(con, path, relative, kind, count_keys_first, date_window, scratch)
                      for relative, path in changed.items()]
             if count_keys_first:
                 add_disagreeing_versions(con, plans)
@@ -171,8 +174,7 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
                 if (state.get(plan.relative) or [0, 0, 0])[2]:
                     yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
                 rejected = 0
-                good_rows = waiting.enter_context(ParquetHandoff(dlt.current.pipeline().working_dir,
-                                                                 not_null=kind.primary_key))
+                good_rows = waiting.enter_context(ParquetHandoff(working_dir, not_null=kind.primary_key))
                 for rejects in read_file(con, plan, good_rows, batch_rows):
                     rejected += rejects.num_rows
                     yield _rejects(rejects)
