@@ -295,3 +295,37 @@ def test_a_file_that_is_no_csv_is_rejected_with_the_cause_not_duckdbs_search_spa
     assert read_export(path, "companies") == ([], [
         (None, "no CSV dialect found (delimiter, quote, columns): save the file as CSV with a header row, in UTF-8 "
                "or UTF-16", None)])
+
+
+def _amounts(tmp_path: Path, delimiter: str, amounts: list[str]) -> tuple[dict[str, float], list[tuple]]:
+    """Deals with these amounts, one a row (d0, d1, …), in a file with this delimiter: amounts read, rejects."""
+    rows = [delimiter.join(["deal_id", "company_id", "created_at", "status", "amount", "currency"])]
+    rows += [delimiter.join([f"d{n}", "A", "2025-01-05", "open", amount, "EUR"]) for n, amount in enumerate(amounts)]
+    path = tmp_path / "deals.csv"
+    path.write_text("\n".join(rows) + "\n")
+    good, rejects = read_export(path, "deals")
+    return {row["deal_id"]: row["amount"] for row in good}, [(line, reason) for line, reason, _ in rejects]
+
+
+def test_a_semicolon_separated_file_is_read_with_a_decimal_comma(tmp_path):
+    """As Excel writes a CSV where the comma is the decimal mark: `;` between values, `,` before the decimals, and a
+    point, a space, a no-break space or a narrow no-break space between thousands. These were all rejected as
+    "unparseable number". 1.234 alone could be either (a thousands point, or a decimal point in a file that uses
+    one): rejected, saying so, never guessed; 152.40 has a point that cannot separate thousands."""
+    amounts, rejects = _amounts(tmp_path, ";", ["20478,48", "1.234,50", "1 234,50", "1\u00a0234,5", "1\u202f234",
+                                                "1,234", "1.234.567", "-3,5", "152.40", "1.234", "12abc"])
+    assert amounts == {"d0": 20478.48, "d1": 1234.5, "d2": 1234.5, "d3": 1234.5, "d4": 1234.0, "d5": 1.234,
+                       "d6": 1234567.0, "d7": -3.5, "d8": 152.4}
+    assert rejects == [(11, "unparseable number in amount: 1.234 (a thousands separator, or a decimal mark? in a "
+                            ";-separated file write 1234 or 1,234)"),
+                       (12, "unparseable number in amount: 12abc")]
+
+
+def test_a_comma_separated_file_reads_quoted_thousands_commas_and_refuses_to_guess(tmp_path):
+    """A quoted "1,234.50" has a thousands comma; "20478,48" can only have a decimal comma; "1,234" could be
+    either in a file whose decimal mark is the point: rejected, saying so. 1.234 is one point two three four."""
+    amounts, rejects = _amounts(tmp_path, ",", ['"1,234.50"', '"1,234,567"', '"20478,48"', '"1 234.5"', "1.234",
+                                                '"1,234"'])
+    assert amounts == {"d0": 1234.5, "d1": 1234567.0, "d2": 20478.48, "d3": 1234.5, "d4": 1.234}
+    assert rejects == [(7, "unparseable number in amount: 1,234 (a thousands separator, or a decimal mark? in a "
+                           ",-separated file write 1234 or 1.234)")]

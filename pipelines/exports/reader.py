@@ -75,6 +75,7 @@ class _Source:
     malformed: str  # SQL giving the reason a row cannot be read at all (too many values, invalid JSON), else NULL
     first_line: int  # line number of the first data row
     raw_row: str = "to_json(_src)"  # SQL giving a rejected row as read, as JSON, from `_src` (the row as a struct)
+    decimal_comma: bool = False  # a `;`-separated file, as Excel writes one where the comma is the decimal mark
 
 
 def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
@@ -118,7 +119,7 @@ def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
     return _Source(relation(with_header=bool(header)),
                    {normalize_name(n): (f"src.{quote(n)}", "VARCHAR") for n in names[:declared]},
                    _first_reason([f"CASE WHEN src.{quote(n)} IS NOT NULL THEN 'more values than header columns' END"
-                                  for n in extras]), first_line=2, raw_row=raw_row)
+                                  for n in extras]), first_line=2, raw_row=raw_row, decimal_comma=delimiter == ";")
 
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
@@ -187,12 +188,45 @@ def _as_text(expression: str, source_type: str) -> str:
     return f"CASE WHEN {padded} THEN nullif(trim({text}), '') ELSE nullif({text}, '') END"
 
 
-def _typed(expression: str, source_type: str, column_type: str) -> str:
+SPACES = " \u00a0\u202f"  # a space, a no-break space, a narrow no-break space: thousands separators only
+ONE_GROUP = r"[+-]?\d{1,3}[.,]\d{3}"  # 1,234 or 1.234: a thousands separator, or a decimal mark?
+COMMA_DECIMAL = rf"[+-]?\d{{1,3}}(([.]\d{{3}})+|([{SPACES}]\d{{3}})+)(,\d+)?"  # 1.234.567,8  1 234,5  1 234
+POINT_DECIMAL = rf"[+-]?\d{{1,3}}(([,]\d{{3}})+|([{SPACES}]\d{{3}})+)([.]\d+)?"  # 1,234,567.8  1 234.5
+ONE_MARK = r"[+-]?\d*[.,]\d+"  # 20478,48  .5: one mark, which cannot be a thousands separator
+
+
+def _number(expression: str, text: str, decimal_comma: bool) -> str:
+    """A number as a DOUBLE, NULL when it is none. DuckDB's cast reads 1234.5 (the fast path); what it cannot read
+    is read by its form, in this order. A single group of three digits after one mark (1,234) is ambiguous: the
+    file decides, a `;`-separated file reading it with a decimal comma, any other with a decimal point; the other
+    mark there stays NULL (rejected, not guessed). Then thousands separators with a decimal comma or point, then one
+    mark alone, which is the decimal mark."""
+    digits = f"regexp_replace({text}, '[{SPACES}]', '', 'g')"
+    one_group = f"CASE WHEN {'' if decimal_comma else 'NOT '}contains({text}, ',') THEN replace({text}, ',', '.') END"
+    by_form = (f"try_cast(CASE WHEN regexp_full_match({text}, '{ONE_GROUP}') THEN {one_group} "
+               f"WHEN regexp_full_match({text}, '{COMMA_DECIMAL}') THEN replace(replace({digits}, '.', ''), ',', '.') "
+               f"WHEN regexp_full_match({text}, '{POINT_DECIMAL}') THEN replace({digits}, ',', '') "
+               f"WHEN regexp_full_match({text}, '{ONE_MARK}') THEN replace({text}, ',', '.') END AS DOUBLE)")
+    if decimal_comma:  # there a point is read by its form only: DuckDB would take 1.234 for one point two three four
+        return (f"CASE WHEN contains({expression}, '.') THEN {by_form} "
+                f"ELSE coalesce(try_cast(replace({expression}, ',', '.') AS DOUBLE), {by_form}) END")
+    return f"coalesce(try_cast({expression} AS DOUBLE), {by_form})"
+
+
+def _ambiguity(text: str, decimal_comma: bool) -> str:
+    """SQL: what the reason adds for a number left ambiguous (1.234 in a `;`-separated file, 1,234 in another)."""
+    mark, other = (".", ",") if decimal_comma else (",", ".")
+    advice = (f" (a thousands separator, or a decimal mark? in a {';' if decimal_comma else ','}-separated file write "
+              f"1234 or 1{other}234)")
+    return f"CASE WHEN regexp_full_match({text}, '{ONE_GROUP}') AND contains({text}, '{mark}') THEN {literal(advice)} ELSE '' END"
+
+
+def _typed(expression: str, source_type: str, column_type: str, decimal_comma: bool = False) -> str:
     """The typed value of one contract column. Casts read the value as it is (they ignore surrounding spaces
     themselves): trimming every value first cost a fifth of the read."""
     text = _as_text(expression, source_type)
     if column_type == NUMBER:
-        return f"try_cast({expression} AS DOUBLE)"
+        return _number(expression, text, decimal_comma) if source_type == "VARCHAR" else f"try_cast({expression} AS DOUBLE)"
     if column_type == TIMESTAMP:  # but a date alone followed by a space is no timestamp: trimmed, second try
         instant = (f"coalesce(try_cast({expression} AS TIMESTAMPTZ), try_cast({text} AS TIMESTAMPTZ))"
                    if source_type == "VARCHAR" else f"try_cast({expression} AS TIMESTAMPTZ)")
@@ -253,16 +287,17 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind, da
             typed_columns.append(f"CAST(NULL AS {SQL_TYPES.get(column.type, 'VARCHAR')}) AS {name}")
             continue
         value, source_type = inputs[column.name]
-        typed = _typed(value, source_type, column.type)
+        typed = _typed(value, source_type, column.type, source.decimal_comma)
         typed_columns.append(f"{f'lower({typed})' if column.allowed else typed} AS {name}")
         text = _as_text(value, source_type)
         if column.required:
             suspects.append(f"{name} IS NULL")
             reasons.append(f"CASE WHEN {name} IS NULL AND {text} IS NULL THEN 'missing required field ' || {label} END")
         if column.type in (NUMBER, TIMESTAMP, DATE):
+            hint = _ambiguity(text, source.decimal_comma) if column.type == NUMBER else "''"
             suspects.append(f"{name} IS NULL AND {value} IS NOT NULL")
             reasons.append(f"CASE WHEN {name} IS NULL AND {text} IS NOT NULL "
-                           f"THEN 'unparseable {column.type} in ' || {label} || ': ' || {text} END")
+                           f"THEN 'unparseable {column.type} in ' || {label} || ': ' || {text} || {hint} END")
         if column.type == NUMBER:  # NaN, inf and 1e309 (infinite as a DOUBLE) cast, and are no amount
             suspects.append(f"NOT isfinite({name})")
             reasons.append(f"CASE WHEN NOT isfinite({name}) THEN 'not a finite number in ' || {label} || ': ' || {text} END")
