@@ -158,7 +158,8 @@ class Settings:
             schedule_cron=env.get("PAYBACK_SCHEDULE_CRON", "").strip() or "0 6 * * *",
             as_of=as_of,
             min_date=min_date,
-            max_future_years=int(_number(env, "PAYBACK_MAX_FUTURE_YEARS", str(DEFAULT_MAX_FUTURE_YEARS), low=0, high=1000, integer=True)),
+            max_future_years=int(_number(env, "PAYBACK_MAX_FUTURE_YEARS", str(DEFAULT_MAX_FUTURE_YEARS), low=0,
+                                         high=1000, integer=True)),
         )
 
     def sql_variables(self) -> dict[str, object]:

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.config import ConfigError, Settings
+from pipelines.dlt_errors import wrapped_error
 from pipelines.exports.contract import KINDS, DateWindow
 from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.reader import plan_file, read_file
-from pipelines.dlt_errors import wrapped_error
 from pipelines.exports.source import ExportsFolderUnreadable, _reader_connection, sync_exports
 from pipelines.raw_assets import make_pipeline
 from tests.conftest import Project

@@ -275,7 +275,8 @@ def test_special_numbers_are_rejected_not_loaded(tmp_path):
                     "d1,A,2025-01-05,open,NaN,EUR\nd2,A,2025-01-05,open,inf,EUR\nd3,A,2025-01-05,open,-Infinity,EUR\n"
                     "d4,A,2025-01-05,open,1e309,EUR\nd5,A,2025-01-05,open,-5,EUR\nd6,A,2025-01-05,open,1e308,EUR\n")
     good, rejects = read_deals(path)
-    assert reject_lines(rejects) == [(2, "not a finite number in amount: NaN"), (3, "not a finite number in amount: inf"),
+    assert reject_lines(rejects) == [(2, "not a finite number in amount: NaN"),
+                                     (3, "not a finite number in amount: inf"),
                                      (4, "not a finite number in amount: -Infinity"),
                                      (5, "not a finite number in amount: 1e309")]
     assert good["amount"].to_pylist() == [-5.0, 1e308]

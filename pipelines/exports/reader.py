@@ -218,7 +218,8 @@ def _ambiguity(text: str, decimal_comma: bool) -> str:
     mark, other = (".", ",") if decimal_comma else (",", ".")
     advice = (f" (a thousands separator, or a decimal mark? in a {';' if decimal_comma else ','}-separated file write "
               f"1234 or 1{other}234)")
-    return f"CASE WHEN regexp_full_match({text}, '{ONE_GROUP}') AND contains({text}, '{mark}') THEN {literal(advice)} ELSE '' END"
+    ambiguous = f"regexp_full_match({text}, '{ONE_GROUP}') AND contains({text}, '{mark}')"
+    return f"CASE WHEN {ambiguous} THEN {literal(advice)} ELSE '' END"
 
 
 def _typed(expression: str, source_type: str, column_type: str, decimal_comma: bool = False) -> str:
@@ -226,7 +227,8 @@ def _typed(expression: str, source_type: str, column_type: str, decimal_comma: b
     themselves): trimming every value first cost a fifth of the read."""
     text = _as_text(expression, source_type)
     if column_type == NUMBER:
-        return _number(expression, text, decimal_comma) if source_type == "VARCHAR" else f"try_cast({expression} AS DOUBLE)"
+        return _number(expression, text, decimal_comma) if source_type == "VARCHAR" else (
+            f"try_cast({expression} AS DOUBLE)")
     if column_type == TIMESTAMP:  # but a date alone followed by a space is no timestamp: trimmed, second try
         instant = (f"coalesce(try_cast({expression} AS TIMESTAMPTZ), try_cast({text} AS TIMESTAMPTZ))"
                    if source_type == "VARCHAR" else f"try_cast({expression} AS TIMESTAMPTZ)")
@@ -300,13 +302,15 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind, da
                            f"THEN 'unparseable {column.type} in ' || {label} || ': ' || {text} || {hint} END")
         if column.type == NUMBER:  # NaN, inf and 1e309 (infinite as a DOUBLE) cast, and are no amount
             suspects.append(f"NOT isfinite({name})")
-            reasons.append(f"CASE WHEN NOT isfinite({name}) THEN 'not a finite number in ' || {label} || ': ' || {text} END")
+            reasons.append(f"CASE WHEN NOT isfinite({name}) "
+                           f"THEN 'not a finite number in ' || {label} || ': ' || {text} END")
         if column.type in (TIMESTAMP, DATE):
             suspect, reason = _outside_window(name, label, text, column.type, date_window)
             suspects.append(suspect)
             reasons.append(reason)
         if column.type == CURRENCY:
-            unknown = f"{name} IS NOT NULL AND try_cast({name} AS {ISO_4217}) IS NULL"  # a hash lookup, as cheap as a GLOB
+            # A cast to an ENUM is a hash lookup, as cheap as the GLOB of three capitals it replaces
+            unknown = f"{name} IS NOT NULL AND try_cast({name} AS {ISO_4217}) IS NULL"
             suspects.append(unknown)
             reasons.append(f"CASE WHEN {unknown} "
                            f"THEN 'unknown currency in ' || {label} || ': ' || {text} || ' (not an ISO 4217 code)' END")

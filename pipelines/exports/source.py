@@ -26,11 +26,26 @@ from dlt.common.schema.utils import has_table_seen_data
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.dlt_errors import wrapped_error
-from pipelines.exports.contract import (DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, DateWindow, ExportKind,
-                                        kind_of)
+from pipelines.exports.contract import (
+    DATE,
+    KINDS,
+    NUMBER,
+    SUPPORTED_SUFFIXES,
+    TIMESTAMP,
+    DateWindow,
+    ExportKind,
+    kind_of,
+)
 from pipelines.exports.handoff import ParquetHandoff
-from pipelines.exports.reader import (BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, add_disagreeing_versions, plan_file,
-                                      read_file, versions_disagree)
+from pipelines.exports.reader import (
+    BATCH_ROWS,
+    REJECT_SCHEMA,
+    KeyRepeated,
+    add_disagreeing_versions,
+    plan_file,
+    read_file,
+    versions_disagree,
+)
 
 DATASET = "raw_exports"
 READER_MEMORY_LIMIT = "256MB"  # the reader spills past it: peak RSS must stay under 1 GiB whatever the input size
