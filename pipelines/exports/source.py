@@ -65,15 +65,15 @@ REJECT_HINTS = dlt.mark.make_hints(table_name=REJECTS_TABLE, write_disposition=M
                                    primary_key=[], columns=REJECT_COLUMNS)
 
 
-def kind_columns(kind: ExportKind, merged: bool = True) -> dict[str, dict]:
+def kind_columns(kind: ExportKind, deduplicated: bool = False) -> dict[str, dict]:
     """The dlt column hints of an export kind's raw table, from the contract. `updated_at` orders the rows of a
-    key only in a merge (dlt warns about the hint on an append)."""
+    key only where a load may hold a key twice (dlt warns about the hint on a load declared deduplicated)."""
     columns = {c.name: {"data_type": DLT_TYPES.get(c.type, "text"), "nullable": c.name not in kind.primary_key}
                for c in kind.columns}
     for c in kind.columns:
         if c.type == TIMESTAMP:
             columns[c.name]["timezone"] = False  # UTC, stored without time zone: joins stay fast
-    if kind.updated_at and merged:
+    if kind.updated_at and not deduplicated:
         columns[kind.updated_at]["dedup_sort"] = "desc"
     return columns
 
@@ -90,7 +90,7 @@ def kind_hints(kind: ExportKind, deduplicated: bool, into_empty_table: bool, fil
     The columns are the contract's, then the file's own beyond it (`file_columns`, typed from the file)."""
     appended = deduplicated and into_empty_table
     disposition = "append" if appended else {**MERGE, "deduplicated": deduplicated}
-    columns = {**file_columns, **kind_columns(kind, merged=not appended)}
+    columns = {**file_columns, **kind_columns(kind, deduplicated=deduplicated)}
     return dlt.mark.make_hints(table_name=kind.name, write_disposition=disposition,
                                primary_key=list(kind.primary_key), columns=columns)
 
