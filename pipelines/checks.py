@@ -48,17 +48,16 @@ STAGING_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fx": (("rate_date", "base_currency", "quote_currency"), ("rate",)),
 }
 
-# Amounts that count in a published number, converted in the intermediate layer:
-# staging table -> (converted table, filter, key, date, amount, converted amount).
+# Amounts that count in a published number, converted in the intermediate layer (`amount`, then NULL when it
+# has no rate): staging table -> (converted table, which rows, key, date, converted amount).
 CONVERTED = {
-    "deals": ("intermediate.revenue_events", "revenue_source = 'deal'", "revenue_id", "revenue_date", "amount",
+    "deals": ("intermediate.revenue_events", "revenue_source = 'deal'", "revenue_id", "revenue_date",
               "revenue_reporting"),
-    "orders": ("intermediate.revenue_events", "revenue_source = 'order'", "revenue_id", "revenue_date", "amount",
+    "orders": ("intermediate.revenue_events", "revenue_source = 'order'", "revenue_id", "revenue_date",
                "revenue_reporting"),
     "spend": ("intermediate.sm_costs_daily", "cost_type = 'paid_media'", "cost_item || ' ' || cost_date",
-              "cost_date", "amount", "amount_reporting"),
-    "costs": ("intermediate.sm_costs_daily", "cost_type = 'other'", "cost_item", "cost_date", "amount",
-              "amount_reporting"),
+              "cost_date", "amount_reporting"),
+    "costs": ("intermediate.sm_costs_daily", "cost_type = 'other'", "cost_item", "cost_date", "amount_reporting"),
 }
 
 # Numbers that count, which must be finite: staging table -> (column, which rows count).
@@ -178,7 +177,7 @@ def _deal_checks() -> list[Check]:
 
 def _currency_checks() -> list[Check]:
     checks = []
-    for table, (converted, counted, key, day, amount, amount_reporting) in CONVERTED.items():
+    for table, (converted, counted, key, day, amount_reporting) in CONVERTED.items():
         checks.append(Check(
             ("staging", table), "currency_convertible",
             f"Every amount of staging.{table} that counts has an FX rate to the reporting currency on or before "
@@ -186,7 +185,7 @@ def _currency_checks() -> list[Check]:
             "out altogether, staging/fx:reporting_currency_has_rates says so once instead.)",
             f"SELECT {key} AS key, 'no FX rate from ' || any_value(currency) || ' to ' "
             f"|| getvariable('reporting_currency') || ' on or before ' || min({day}) AS problem "
-            f"FROM {converted} WHERE {counted} AND {amount} IS NOT NULL AND {amount_reporting} IS NULL "
+            f"FROM {converted} WHERE {counted} AND amount IS NOT NULL AND {amount_reporting} IS NULL "
             f"AND NOT {REPORTING_CURRENCY_UNQUOTED} GROUP BY 1 ORDER BY 1",
             ERROR, "Add fx_rates rows for each currency named, on or before the dates named, then run "
             "`payback run`.",

@@ -123,11 +123,14 @@ def test_only_amounts_that_count_must_convert_and_be_numbers(tmp_path):
     """)
     failed = failed_checks(project.run())
     # d1 converts at 0.8; d2 and d3 count in no published number, so their JPY is no error; d4 is a win in JPY.
+    # A and D are January's two new customers.
     assert failed["staging/deals:currency_convertible"].metadata["failing_keys"].value == (
         "- d4: no FX rate from JPY to EUR on or before 2025-01-26")
-    # An infinite spend would make every total infinite.
+    # An infinite spend would make every total infinite: it is named, and left out of the total (100).
     assert failed["staging/spend:amounts_are_numbers"].metadata["failing_keys"].value == (
         "- 2025-01-11/google_ads/g1: spend is inf")
+    assert project.one("SELECT paid_spend, cac FROM marts.cac WHERE period_grain = 'month' "
+                       "AND period_start = '2025-01-01'") == (100, 50)
     assert set(failed) == {"staging/deals:currency_convertible", "staging/spend:amounts_are_numbers"}
 
 

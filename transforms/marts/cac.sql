@@ -18,8 +18,10 @@ with costs_by_period as (
     select
         calendar.period_grain,
         calendar.period_start,
-        sum(amount_reporting) filter (where cost_type = 'paid_media') as paid_spend,
-        sum(amount_reporting) filter (where cost_type = 'other') as other_sm_cost,
+        -- An amount that is not a finite number (NaN, infinity) is left out, like one without an FX rate; the
+        -- amounts_are_numbers check names it.
+        sum(amount_reporting) filter (where cost_type = 'paid_media' and isfinite(amount_reporting)) as paid_spend,
+        sum(amount_reporting) filter (where cost_type = 'other' and isfinite(amount_reporting)) as other_sm_cost,
         count(*) filter (where fx_missing) as unconverted_cost_items
     from intermediate.sm_costs_daily
     inner join intermediate.calendar on calendar.day = sm_costs_daily.cost_date
