@@ -9,6 +9,7 @@ import math
 import os
 import shutil
 import sys
+import textwrap
 from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
@@ -131,7 +132,8 @@ def print_table(columns: list[str], rows: list[tuple], right: list[bool] | None 
         print(line(row))
 
 
-# The last complete months and quarters at the build's as-of date (?), up to the last day with data.
+# The last complete months and quarters at the as-of date of the build (the parameter), up to the last day
+# with data.
 SUMMARY_SQL = """
 with latest as (
     select greatest(
@@ -189,7 +191,7 @@ def print_summary(settings: Settings) -> None:
 
     with closing(connect(settings, read_only=True)) as con:
         built = read_build_info(con)
-        rows = con.execute(SUMMARY_SQL, [built["as_of"] if built else settings.as_of]).fetchall()
+        rows = con.execute(SUMMARY_SQL, [built["as_of"]]).fetchall() if built else []
     if built is None:
         print("These tables were built by an earlier version of Payback, which did not record its settings: run "
               "`payback run` to rebuild.")
@@ -323,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
 
         written = generate(settings.exports_dir)
         print(f"Wrote sample exports to {settings.exports_dir}:")
-        print("  " + ", ".join(f"{name} ({rows:,})" for name, rows in written.items()))
+        print(textwrap.fill(", ".join(f"{name} ({rows:,})" for name, rows in written.items()), width=118,
+                            initial_indent="  ", subsequent_indent="  "))
     patterns = [p for item in (getattr(args, "select", None) or []) for p in item.split(",") if p]
     print(f"Building {settings.duckdb_path} …")
     clean = run_pipeline(settings, patterns)
