@@ -129,7 +129,8 @@ def test_currency_without_rate_is_flagged_and_left_out_of_totals(tmp_path):
                        "AND period_start = '2025-01-01'") == (95, 1)
     assert project.one("SELECT count(*) FROM staging.spend") == (3,)
     failed = failed_checks(result)
-    assert "no FX rate for JPY" in failed["staging/spend:currency_convertible"].metadata["failing_keys"].value
+    shown = failed["staging/spend:currency_convertible"].metadata["failing_keys"].value
+    assert "no FX rate from JPY to EUR on or before 2025-01-11" in shown
     assert "spend -5" in failed["staging/spend:spend_not_negative"].metadata["failing_keys"].value
 
 
