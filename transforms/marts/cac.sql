@@ -20,8 +20,8 @@ with costs_by_period as (
         calendar.period_start,
         -- An amount that is not a finite number (NaN, infinity) is left out, like one without an FX rate; the
         -- amounts_are_numbers check names it.
-        sum(amount_reporting) filter (where cost_type = 'paid_media' and isfinite(amount_reporting)) as paid_spend,
-        sum(amount_reporting) filter (where cost_type = 'other' and isfinite(amount_reporting)) as other_sm_cost,
+        exact_sum(case when cost_type = 'paid_media' then amount_reporting end) as paid_spend,
+        exact_sum(case when cost_type = 'other' then amount_reporting end) as other_sm_cost,
         count(*) filter (where fx_missing) as unconverted_cost_items
     from intermediate.sm_costs_daily
     inner join intermediate.calendar on calendar.day = sm_costs_daily.cost_date

@@ -37,7 +37,7 @@ activity as (
 ),
 
 revenue as (
-    select calendar.period_grain, calendar.period_start, sum(revenue_monthly.revenue_reporting) as revenue_reporting
+    select calendar.period_grain, calendar.period_start, exact_sum(revenue_monthly.revenue_reporting) as revenue_reporting
     from intermediate.revenue_monthly
     inner join intermediate.calendar on calendar.day = revenue_monthly.month_start
     group by all
