@@ -150,7 +150,11 @@ def test_one_customer_per_buyer_in_a_company(tmp_path, pipedrive):
                       currency="EUR", person_id=person, org_id=org, won_time=f"{won}T10:00:00Z")
     project = Project(tmp_path, PIPEDRIVE_API_TOKEN=TOKEN, PIPEDRIVE_BASE_URL=pipedrive.start(),
                       PAYBACK_AS_OF="2025-06-30")
-    assert failed_checks(project.run()) == {}
+    failed = failed_checks(project.run())
+    # Deal 17 is a win no live record can be the account of: it counts nowhere, and an ERROR says so.
+    assert list(failed) == ["staging/deals:won_deals_complete"]
+    assert failed["staging/deals:won_deals_complete"].metadata["failing_keys"].value == (
+        "- 17: won deal without live company or contact")
     assert project.query("SELECT account_id, acquired_date::VARCHAR FROM intermediate.customers "
                          "ORDER BY acquired_date") == [("501", "2025-02-01"), ("502", "2025-03-01"),
                                                        ("contact:2", "2025-04-01")]
