@@ -105,6 +105,7 @@ class RawSource:
         """One sync of the source: `run(dlt_source)` loads it (Dagster's dlt resource in the asset, the dlt pipeline
         itself elsewhere), then the declared tables no sync has filled are created, so that staging always runs
         (an empty folder or an empty CRM is valid). Returns what the last `run` returned."""
+        say(f"syncing {self.name}")
         # dlt fails at once on a file another program holds: wait for it first, as every step does.
         connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=say).close()
         results = self.sync(run, say) if self.sync else run(self.source)
@@ -120,7 +121,6 @@ def build_raw_assets(settings: Settings, raw: RawSource) -> AssetsDefinition:
                 dagster_dlt_translator=RawTableTranslator(raw.dataset), pool=DUCKDB_POOL)
     def raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource):
         say = partial(report, context)
-        say(f"syncing {raw.name}")
         results = raw.load(settings, lambda source: list(dlt.run(context=context, dlt_source=source,
                                                                  **raw.run_options)), say)
         with closing(connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=say)) as con:

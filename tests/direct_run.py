@@ -50,7 +50,6 @@ def _pipeline_run(pipeline: dlt.Pipeline, run_options: dict) -> Callable[[DltSou
 def run_directly(settings: Settings) -> DirectRun:
     say = partial(report, None)
     for raw in raw_sources(settings):
-        say(f"syncing {raw.name}")
         raw.load(settings, _pipeline_run(raw.pipeline(settings), raw.run_options), say)
     with closing(connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=say)) as con:
         for model in discover_models(settings.sources):

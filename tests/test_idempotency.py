@@ -78,7 +78,7 @@ def test_latest_updated_at_wins_in_a_merge_after_an_appended_first_load(tmp_path
 def test_unchanged_files_are_not_read_again(tmp_path):
     project = Project(tmp_path)
     path = project.write("deals.csv", DEALS)
-    project.run_dagster()
+    project.run()
     # Corrupt the file but keep its size and modification time: an unchanged fingerprint is never re-read.
     stat = path.stat()
     path.write_text(path.read_text().replace("EUR", "XXX"))
