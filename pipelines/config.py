@@ -75,7 +75,8 @@ class Variable(NamedTuple):
     description: str
     default: str | None  # as shown; None: no default
     secret: bool
-    required: bool
+    required: bool  # one of the variables that configure its source
+    computed: bool = False  # the default is computed (today, from another variable): shown in words, not a value
 
 
 class _Variables(EnvSettingsSource):
@@ -117,7 +118,7 @@ class EnvSettings(BaseSettings):
         which a command that only reads the database does without."""
         from dagster._utils.schedules import is_valid_cron_string
 
-        for field, info in self.model_fields.items():
+        for field, info in type(self).model_fields.items():
             value = getattr(self, field)
             if CRON in info.metadata and value is not None and not is_valid_cron_string(value):
                 raise ConfigError(f"{self.variable(field)}={value!r} is not a cron schedule (five fields: minute, "
@@ -137,12 +138,13 @@ class EnvSettings(BaseSettings):
     @classmethod
     def _documented(cls, field: str) -> Variable:
         info = cls.model_fields[field]
-        extra = info.json_schema_extra or {}
-        default = extra.get("shown_default", info.default)
+        computed = (info.json_schema_extra or {}).get("shown_default")
+        default = computed or (None if info.is_required() or info.default_factory else info.default)
         if isinstance(default, float):
             default = f"{default:g}"
-        shown = None if default in (None, ()) or callable(default) else str(default)
-        return Variable(cls.variable(field), info.description or "", shown, _is_secret(info.annotation), False)
+        shown = None if default in (None, ()) else str(default)
+        return Variable(cls.variable(field), info.description or "", shown, _is_secret(info.annotation), False,
+                        computed=bool(computed))
 
     @classmethod
     def _field_of(cls, key: str) -> str | None:
@@ -198,14 +200,9 @@ class SourceSettings(EnvSettings):
     requires: ClassVar[tuple[tuple[str, ...], ...]] = ()
     schedule_cron: Annotated[str | None, CRON] = Field(None, description="cron of the sync")
 
-    def missing(self) -> list[str]:
-        """The variables still to set to configure the source (of the set nearest to complete); [] when it is."""
-        unset = [[self.variable(f) for f in fields if getattr(self, f) in (None, "", ())] for fields in self.requires]
-        return min(unset, key=len, default=[])
-
     @property
     def configured(self) -> bool:
-        return not self.missing()
+        return any(all(getattr(self, f) not in (None, "", ()) for f in fields) for fields in self.requires)
 
     @classmethod
     def requirement(cls) -> str:

@@ -41,20 +41,17 @@ def groups() -> list[tuple[str, list[Variable]]]:
     return unique
 
 
-def _literal_default(variable: Variable, shown_only: set[str]) -> str:
-    return "" if variable.default is None or variable.name in shown_only else variable.default
-
-
 def env_example() -> str:
     lines = ["# Copy to .env and edit; the environment wins over this file. Every variable is optional.",
-             "# Generated from the settings by `python -m pipelines.config_docs --write`."]
-    shown_only = _shown_only_defaults()
+             "# Generated from the settings by `python -m pipelines.config_docs --write`. A (secret) is never shown",
+             "# by Payback; keep .env itself private."]
     for header, variables in groups():
         lines += ["", f"# --- {header} ".ljust(117, "-")]
         for variable in variables:
-            note = f" (default: {variable.default})" if variable.name in shown_only else ""
-            lines.append(f"# {variable.description[:1].upper()}{variable.description[1:]}{note}.")
-            lines.append(f"{variable.name}={_literal_default(variable, shown_only)}")
+            note = f" (default: {variable.default})" if variable.computed else ""
+            secret = " (secret)" if variable.secret else ""
+            lines.append(f"# {variable.description[:1].upper()}{variable.description[1:]}{note}{secret}.")
+            lines.append(f"{variable.name}={'' if variable.computed else variable.default or ''}")
     return "\n".join(lines) + "\n"
 
 
@@ -64,22 +61,12 @@ def readme_table() -> str:
         if n:
             lines.append(f"| **{header}** | | |")
         for variable in variables:
-            default = f"`{variable.default}`" if variable.default is not None else "—"
-            if variable.name in _shown_only_defaults() and "<" not in variable.default:
+            default = "—" if variable.default is None else f"`{variable.default}`"
+            if variable.computed and "<" not in variable.default:
                 default = variable.default  # words (today), not a value
-            lines.append(f"| `{variable.name}` | {default} | {variable.description} |")
+            secret = " (secret)" if variable.secret else ""
+            lines.append(f"| `{variable.name}` | {default} | {variable.description}{secret} |")
     return "\n".join([*lines, TABLE_END])
-
-
-def _shown_only_defaults() -> set[str]:
-    """Variables whose default is computed (today, from another variable): shown in words, never written as a
-    value."""
-    names = set()
-    for settings in [Settings, *(s.settings for s in declared_sources() if s.settings)]:
-        for field, info in settings.model_fields.items():
-            if "shown_default" in (info.json_schema_extra or {}):
-                names.add(settings.variable(field))
-    return names
 
 
 def readme_with_table(readme: str) -> str:
