@@ -231,3 +231,12 @@ def test_a_token_failure_fails_only_the_salesforce_sync_in_one_line(tmp_path, sa
     assert _root_cause(failures[0].step_failure_data.error) == expected
     assert project.one("SELECT count(*) FROM raw_exports.fx_rates") == (1,)  # the exports synced
     assert "wrong-secret" not in expected
+
+
+def test_a_token_endpoint_that_keeps_failing_is_not_called_a_refused_secret(tmp_path, salesforce):
+    salesforce.fail(503, times=50, path_contains="/services/oauth2/token")
+    with pytest.raises(Exception) as failure:
+        sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret")
+    assert source_error(failure).endswith("/services/oauth2/token answered HTTP 503 after retries; nothing was "
+                                          "loaded, run the sync again")
+    assert len([path for _, path, _, _ in salesforce.requests if path == "/services/oauth2/token"]) == 6

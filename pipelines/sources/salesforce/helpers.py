@@ -58,7 +58,11 @@ class SalesforceOAuth(OAuth2ClientCredentials):
         try:
             super().obtain_token()
         except HTTPError as error:
-            raise SourceError(f"Salesforce refused the OAuth {flow} flow (HTTP {error.response.status_code}): check "
+            status = error.response.status_code
+            if status >= 500 or status == 429:
+                raise SourceError(f"the Salesforce token URL {self.access_token_url} answered HTTP {status} after "
+                                  "retries; nothing was loaded, run the sync again") from None
+            raise SourceError(f"Salesforce refused the OAuth {flow} flow (HTTP {status}): check "
                               f"SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET"
                               f"{' and SALESFORCE_REFRESH_TOKEN' if self.refresh_token else ''}") from None
         except RequestException as error:
