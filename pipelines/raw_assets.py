@@ -1,4 +1,5 @@
-"""dlt sources as Dagster assets: one asset per raw table `[raw_<source>, table]`, loaded by one dlt run."""
+"""dlt sources as Dagster assets: one asset per raw table `[raw_<source>, table]`, loaded by one dlt run, for
+every configured source (as each declares itself: `pipelines/sources/declaration.py`)."""
 
 from collections.abc import Callable
 from contextlib import closing
@@ -15,15 +16,8 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract import DltSource
 
 from pipelines.config import Settings
-from pipelines.exports.source import DATASET as EXPORTS_DATASET
-from pipelines.exports.source import declared_tables, exports_source, sync_exports
 from pipelines.progress import report
-from pipelines.sources.hubspot import hubspot_source
-from pipelines.sources.hubspot.settings import DATASET as HUBSPOT_DATASET
-from pipelines.sources.pipedrive import pipedrive_source
-from pipelines.sources.pipedrive.settings import DATASET as PIPEDRIVE_DATASET
-from pipelines.sources.salesforce import salesforce_source
-from pipelines.sources.salesforce.settings import DATASET as SALESFORCE_DATASET
+from pipelines.sources.registry import declared_sources
 from pipelines.warehouse import STEP_WAIT_SECONDS, connect, dlt_working_dir
 from pipelines.writer_pool import POOL as DUCKDB_POOL
 
@@ -80,11 +74,6 @@ def ensure_tables(con, dataset: str, tables: dict[str, dict[str, dict]]) -> None
             con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{table} ({declared})")
 
 
-def resource_tables(source) -> dict[str, dict[str, dict]]:
-    """The tables an API source declares: one per resource, with the columns set in its hints."""
-    return {resource.name: resource.columns or {} for resource in source.resources.values()}
-
-
 @dataclass(frozen=True)
 class RawSource:
     """One dlt source and how it loads into its raw dataset. `tables` are the tables it declares, created empty when
@@ -137,33 +126,15 @@ def build_raw_assets(settings: Settings, raw: RawSource) -> AssetsDefinition:
 
 
 def raw_sources(settings: Settings) -> list[RawSource]:
-    """The export folder always; each CRM whose credentials are set."""
-    sources = [RawSource("exports", EXPORTS_DATASET,
-                         exports_source(settings.exports_dir, settings.reporting_timezone, settings.export_date_window),
-                         declared_tables(),
-                         sync=partial(sync_exports, exports_dir=settings.exports_dir,
-                                      reporting_timezone=settings.reporting_timezone,
-                                      date_window=settings.export_date_window))]
-    # API records arrive as dicts: parquet files, never INSERT VALUES, for the load.
-    parquet = {"loader_file_format": "parquet"}
-    if settings.hubspot_access_token:
-        source = hubspot_source(access_token=settings.hubspot_access_token, base_url=settings.hubspot_base_url,
-                                extra_properties=settings.hubspot_extra_properties,
-                                lookback_minutes=settings.hubspot_lookback_minutes)
-        sources.append(RawSource("hubspot", HUBSPOT_DATASET, source, resource_tables(source), run_options=parquet))
-    if settings.pipedrive_api_token:
-        source = pipedrive_source(api_token=settings.pipedrive_api_token, base_url=settings.pipedrive_base_url,
-                                  lookback_minutes=settings.pipedrive_lookback_minutes)
-        sources.append(RawSource("pipedrive", PIPEDRIVE_DATASET, source, resource_tables(source),
-                                 run_options=parquet))
-    if "salesforce" in settings.sources:
-        source = salesforce_source(
-            instance_url=settings.salesforce_instance_url, access_token=settings.salesforce_access_token,
-            client_id=settings.salesforce_client_id, client_secret=settings.salesforce_client_secret,
-            refresh_token=settings.salesforce_refresh_token, token_url=settings.salesforce_token_url,
-            lookback_minutes=settings.salesforce_lookback_minutes)
-        sources.append(RawSource("salesforce", SALESFORCE_DATASET, source, resource_tables(source),
-                                 run_options=parquet))
+    """Every configured source (the exports folder always), as each declares itself."""
+    sources = []
+    for declaration in declared_sources():
+        if declaration.name in settings.sources:
+            source = declaration.build(settings.source(declaration.name), settings)
+            options = {"loader_file_format": declaration.loader_file_format} if declaration.loader_file_format else {}
+            sync = partial(declaration.sync, settings=settings) if declaration.sync else None
+            sources.append(RawSource(declaration.name, declaration.dataset, source, declaration.tables(source),
+                                     sync=sync, run_options=options))
     return sources
 
 

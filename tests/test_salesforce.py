@@ -122,3 +122,62 @@ def test_one_customer_per_buyer_in_an_org(tmp_path, salesforce):
     assert project.query("SELECT account_id, acquired_date::VARCHAR FROM intermediate.customers "
                          "ORDER BY acquired_date") == [("001A", "2025-02-01"), ("001B", "2025-03-01"),
                                                        ("contact:003B", "2025-04-01")]
+
+
+def test_loading_the_code_location_asks_salesforce_nothing(tmp_path, salesforce):
+    """The token is fetched by the sync's first request, not while Dagster loads the code."""
+    from pipelines.definitions import build_definitions
+
+    project = Project(tmp_path, SALESFORCE_INSTANCE_URL=salesforce.start(), SALESFORCE_CLIENT_ID="client-id",
+                      SALESFORCE_CLIENT_SECRET="client-secret")
+    build_definitions(project.settings)
+    assert salesforce.requests == []
+
+
+def closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("problem", ["unreachable token URL", "wrong client secret"])
+def test_a_token_failure_fails_only_the_salesforce_sync_in_one_line(tmp_path, salesforce, problem):
+    from dagster import AssetSelection, DagsterInstance
+
+    from pipelines.cli import _root_cause
+    from pipelines.definitions import REFRESH_JOB, build_definitions
+    from pipelines.run_report import step_failures
+
+    base_url = salesforce.start()
+    env = {"SALESFORCE_INSTANCE_URL": base_url, "SALESFORCE_CLIENT_ID": "client-id",
+           "SALESFORCE_CLIENT_SECRET": "client-secret"}
+    if problem == "unreachable token URL":
+        env["SALESFORCE_TOKEN_URL"] = token_url = f"{closed_port_url()}/services/oauth2/token"
+        expected = (f"the Salesforce token URL {token_url} cannot be reached (ConnectionError): check "
+                    "SALESFORCE_TOKEN_URL (default <SALESFORCE_INSTANCE_URL>/services/oauth2/token)")
+    else:
+        env["SALESFORCE_CLIENT_SECRET"] = "wrong-secret"
+        expected = ("Salesforce refused the OAuth client_credentials flow (HTTP 400): check SALESFORCE_CLIENT_ID, "
+                    "SALESFORCE_CLIENT_SECRET")
+    project = Project(tmp_path, **env)
+    project.write("fx_rates.csv", "date,base,quote,rate\n2025-01-01,EUR,USD,1.25")
+    defs = build_definitions(project.settings)
+    selection = AssetSelection.groups("raw_exports", "raw_salesforce").resolve(defs.resolve_asset_graph())
+    result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
+        instance=DagsterInstance.ephemeral(), asset_selection=list(selection), raise_on_error=False)
+    failures = step_failures(result)
+    assert [failure.step_key for failure in failures] == ["raw_salesforce"]
+    assert _root_cause(failures[0].step_failure_data.error) == expected
+    assert project.one("SELECT count(*) FROM raw_exports.fx_rates") == (1,)  # the exports synced
+    assert "wrong-secret" not in expected
+
+
+def test_a_token_endpoint_that_keeps_failing_is_not_called_a_refused_secret(tmp_path, salesforce):
+    salesforce.fail(503, times=50, path_contains="/services/oauth2/token")
+    with pytest.raises(Exception) as failure:
+        SALESFORCE.sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret")
+    assert source_error(failure).endswith("/services/oauth2/token answered HTTP 503 after retries; nothing was "
+                                          "loaded, run the sync again")
+    assert len([path for _, path, _, _ in salesforce.requests if path == "/services/oauth2/token"]) == 6
