@@ -2,11 +2,14 @@
 later (`payback summary`, a dashboard) labels money and targets with these, not with the settings of the moment,
 which may have changed since."""
 
+import hashlib
 from contextlib import closing
+from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, TableColumn, TableSchema, asset
 
 from pipelines.config import Settings
+from pipelines.freshness import code_version
 from pipelines.progress import report
 from pipelines.raw_assets import DUCKDB_POOL
 from pipelines.warehouse import connect
@@ -27,6 +30,7 @@ SETTINGS = {
 }
 COLUMNS = {name: f"{variable}: {meaning}" for name, (variable, meaning) in SETTINGS.items()} | {
     "built_at": "when the marts were built (UTC)"}
+CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 DESCRIPTION = (f"{TABLE}: one row: the settings and as-of date the marts were built with, and when. Read the marts' "
                "money and statuses with these, not with the settings of the moment.")
 
@@ -78,7 +82,7 @@ def build_info_asset(settings: Settings, marts: list[AssetKey]) -> AssetsDefinit
     """Rebuilt after every mart, so that any run that rebuilds a mart records the settings it used."""
 
     @asset(key=AssetKey(["marts", "build_info"]), deps=marts, description=DESCRIPTION, group_name="marts",
-           kinds={"duckdb"}, pool=DUCKDB_POOL,
+           kinds={"duckdb"}, pool=DUCKDB_POOL, code_version=code_version(CODE_VERSION, settings),
            metadata={"dagster/column_schema": TableSchema(
                columns=[TableColumn(name=name, description=meaning) for name, meaning in COLUMNS.items()])})
     def build_info(context: AssetExecutionContext) -> None:

@@ -12,6 +12,7 @@ the sync round again with the keys counted first.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -151,6 +152,12 @@ def fingerprint(path: Path) -> list[int] | None:
     except OSError:
         return None
     return [stat.st_size, stat.st_mtime_ns]
+
+
+def folder_version(exports_dir: Path) -> str:
+    """What the drop folder holds, without reading a file: each file's path, size and modification time."""
+    files = list_export_files(exports_dir)
+    return hashlib.sha256(repr([(rel, fingerprint(path)) for rel, path in files.items()]).encode()).hexdigest()[:16]
 
 
 def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
