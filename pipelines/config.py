@@ -19,6 +19,10 @@ class ConfigError(ValueError):
     """A configuration variable has a value Payback cannot use."""
 
 
+# The attribution models of marts.attribution (METRICS: Attribution), any of which ATTRIBUTION_MODEL may name.
+ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "position_based", "w_shaped", "time_decay", "markov")
+
+
 def _number(env: dict, name: str, default: str, *, low: float, high: float | None = None,
             integer: bool = False, low_inclusive: bool = True) -> float:
     raw = env.get(name, "").strip() or default
@@ -71,6 +75,14 @@ class Settings:
     # The day every "to date", "active" and "has passed" is judged at: a rebuild on the same data and settings gives
     # the same numbers on any day. Default: today.
     as_of: date = field(default_factory=date.today)
+    # Attribution (METRICS: Attribution): touches older than the lookback before a conversion are left out; time decay
+    # halves a touch's weight every half-life; the Markov chain's states are the last `order` channels; the model
+    # that spreads each campaign's spend in cac_by_segment (None: markov when there are enough converting paths,
+    # else linear).
+    attribution_lookback_days: int = 90
+    attribution_half_life_days: float = 7.0
+    attribution_markov_order: int = 1
+    attribution_model: str | None = None
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -109,6 +121,10 @@ class Settings:
             raise ConfigError(f"PAYBACK_AS_OF={as_of_text!r} is not a date (YYYY-MM-DD)") from None
         if allocation not in ("proportional", "unallocated"):
             raise ConfigError(f"OVERHEAD_ALLOCATION={allocation!r} must be 'proportional' or 'unallocated'")
+        attribution_model = env.get("ATTRIBUTION_MODEL", "").strip().lower() or None
+        if attribution_model is not None and attribution_model not in ATTRIBUTION_MODELS:
+            raise ConfigError(f"ATTRIBUTION_MODEL={attribution_model!r} must be one of {', '.join(ATTRIBUTION_MODELS)} "
+                              "(or empty: markov when there are enough converting paths, else linear)")
         return cls(
             duckdb_path=Path(env.get("PAYBACK_DUCKDB_PATH", "").strip() or "data/payback.duckdb"),
             exports_dir=Path(env.get("PAYBACK_EXPORTS_DIR", "").strip() or "data/exports"),
@@ -140,6 +156,10 @@ class Settings:
             salesforce_schedule_cron=env.get("SALESFORCE_SCHEDULE_CRON", "").strip() or "0 5 * * *",
             schedule_cron=env.get("PAYBACK_SCHEDULE_CRON", "").strip() or "0 6 * * *",
             as_of=as_of,
+            attribution_lookback_days=int(_number(env, "ATTRIBUTION_LOOKBACK_DAYS", "90", low=1, integer=True)),
+            attribution_half_life_days=_number(env, "ATTRIBUTION_HALF_LIFE_DAYS", "7", low=0, low_inclusive=False),
+            attribution_markov_order=int(_number(env, "ATTRIBUTION_MARKOV_ORDER", "1", low=1, high=4, integer=True)),
+            attribution_model=attribution_model,
         )
 
     def sql_variables(self) -> dict[str, object]:
@@ -154,4 +174,8 @@ class Settings:
             "payback_target_months": self.payback_target_months,
             "overhead_allocation": self.overhead_allocation,
             "as_of": self.as_of,
+            "attribution_lookback_days": self.attribution_lookback_days,
+            "attribution_half_life_days": self.attribution_half_life_days,
+            "attribution_markov_order": self.attribution_markov_order,
+            "attribution_model": self.attribution_model,
         }
