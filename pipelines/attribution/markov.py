@@ -91,27 +91,32 @@ class Chain:
     def conversions(self) -> int:
         return int(round(self.to_conversion.sum()))
 
+    def conversion_probabilities(self, removed: list[str | None]) -> np.ndarray:
+        """P(reaching conversion from the start) for each entry of `removed`: with every state holding that channel
+        turned into null (None: the whole chain). One batched solve: a removed state's equation becomes x = 0, so
+        the steps into it lead nowhere, as steps into null."""
+        size = len(self.states)
+        leaving = self.between.sum(axis=1) + self.to_conversion + self.to_null
+        share = np.divide(1.0, leaving, out=np.zeros(size), where=leaving > 0)
+        system = np.eye(size) - self.between * share[:, None]
+        into_conversion = self.to_conversion * share
+        gone = np.array([[channel is not None and channel in state for state in self.states] for channel in removed])
+        systems = np.repeat(system[None], len(removed), axis=0)
+        systems[gone] = 0.0
+        systems[:, np.arange(size), np.arange(size)] = np.where(gone, 1.0, system.diagonal())
+        targets = np.where(gone, 0.0, into_conversion)
+        return np.linalg.solve(systems, targets[..., None])[:, 0, 0]
+
     def conversion_probability(self, removed: str | None = None) -> float:
         """P(reaching conversion from the start), with every state holding `removed` turned into null."""
-        leaving = self.between.sum(axis=1) + self.to_conversion + self.to_null
-        kept = np.array([removed not in state for state in self.states])
-        kept &= leaving > 0
-        if not kept[0]:
-            return 0.0
-        share = 1.0 / leaving[kept]
-        transient = self.between[np.ix_(kept, kept)] * share[:, None]
-        into_conversion = self.to_conversion[kept] * share
-        absorbed = np.linalg.solve(np.eye(len(share)) - transient, into_conversion)
-        return float(absorbed[0])
+        return float(self.conversion_probabilities([removed])[0])
 
     def removal_effects(self) -> dict[str, tuple[float, float]]:
-        """Each channel: (P(conversion) without it, removal effect)."""
-        full = self.conversion_probability()
-        effects = {}
-        for channel in self.channels:
-            without = self.conversion_probability(channel)
-            effects[channel] = (without, 1.0 - without / full if full > 0 else 0.0)
-        return effects
+        """Each channel: (P(conversion) without it, removal effect = 1 - that / P(conversion))."""
+        channels = self.channels
+        full, *without = self.conversion_probabilities([None, *channels])
+        return {channel: (float(rest), float(1.0 - rest / full) if full > 0 else 0.0)
+                for channel, rest in zip(channels, without, strict=True)}
 
     def credits(self) -> dict[str, float]:
         """The chain's conversions shared among the channels in proportion to their removal effects."""

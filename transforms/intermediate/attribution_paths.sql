@@ -4,10 +4,10 @@
 --   customer: an account's acquisition (intermediate.customers.acquired_at); the path is every touch of the
 --     account's contacts, as B2B buying groups work.
 -- Touches after the conversion, and those more than ATTRIBUTION_LOOKBACK_DAYS before it, are no part of the path.
--- A path that never converted (a touched contact the CRM does not list, never a lead; an account never acquired)
--- holds its touches up to PAYBACK_AS_OF, within the lookback before its last one, and is dated by that last touch:
--- the Markov chain needs it. An empty path gets the CRM's original source as its single touch (the contact's; for
--- an account, its earliest lead's), at the lead date; a path without one is not kept when it never converted.
+-- An account never acquired has a path that never converted: its contacts' touches up to PAYBACK_AS_OF, within the
+-- lookback before the last of them, dated by that last touch (the Markov chain needs these paths). An empty path
+-- gets the CRM's original source as its single touch (the contact's; for an account, its earliest lead's), at the
+-- lead date. Touches of a contact the CRM does not list are no part of any path.
 -- Rule-based credits of one conversion sum to 1 (n touches, touch i):
 --   first_touch: 1 to touch 1; last_touch: 1 to touch n; linear: 1/n to each touch (a > b > a gives a 2/3);
 --   position_based: n = 1: 1; n = 2: 1/2 each; else 0.4 to the first and the last, 0.2 / (n - 2) to each other;
@@ -19,16 +19,11 @@
 -- columns:
 --   conversion_event: lead or customer
 --   path_id: the contact (lead) or the account (customer) the path leads to
---   account_id: the account of the contact, or the account itself
 --   converted: whether the path ended in the conversion (else it is a path that never converted)
---   converted_at: the moment of the conversion (UTC); NULL when it never converted
 --   anchor_date: the day that dates the path: its conversion's local date, else its last touch's
 --   touch_position: 1 for the first touch of the path, up to path_length
 --   path_length: number of touches in the path
 --   is_stand_in: the CRM's original source standing in for an empty path
---   lead_touch_position: position of the lead-creation touch (last touch at or before the lead date); NULL if none
---   opportunity_touch_position: position of the opportunity-creation touch (last touch at or before the CRM's
---     opportunity date, else the account's first deal creation); NULL if none
 --   markov_state: the channels of the (up to) ATTRIBUTION_MARKOV_ORDER touches before this one: the Markov chain's
 --     state this touch leaves ([] at the start of the path)
 --   revenue_12m: for a customer conversion, the account's won revenue (deals and orders, refunds included) in the
@@ -36,28 +31,17 @@
 --     marts.ltv's realized_ltv_12m counts it; NULL for a lead and for a path that never converted
 --   first_touch: credit under first touch (NULL when the path never converted); likewise last_touch, linear,
 --     position_based, w_shaped, time_decay
-with touches as (
-    select touchpoint_id, contact_id, touched_at, channel, campaign_id
-    from staging.touchpoints
-),
-
--- Everyone a path can run through: the CRM's contacts, and any touched contact it does not list, which is its own
--- account (as in intermediate.account_map) and never became a lead.
-unlisted as (
-    select contact_id
-    from touches
-    anti join intermediate.leads using (contact_id)
-    group by contact_id
+with crm_opportunities as (
+    select contact_id, opportunity_at
+    from staging.contacts
+    where opportunity_at is not null
 ),
 
 people as (
     select leads.contact_id, leads.account_id, leads.lead_at, leads.original_channel, leads.original_campaign_id,
-        contacts.opportunity_at
+        crm_opportunities.opportunity_at
     from intermediate.leads
-    left join staging.contacts using (contact_id)
-    union all
-    select contact_id, 'contact:' || contact_id, null, null, null, null
-    from unlisted
+    left join crm_opportunities using (contact_id)
 ),
 
 first_deals as (
@@ -89,11 +73,9 @@ revenue_12m as (
 ),
 
 -- One row per path: what ends it, the moments W-shaped needs, and the original source that stands in when empty.
-paths as (
+lead_paths as (
     select
-        'lead' as conversion_event,
         people.contact_id as path_id,
-        people.account_id,
         people.lead_at as converted_at,
         people.lead_at,
         least(people.opportunity_at, first_deals.first_deal_at) as opportunity_at,
@@ -102,129 +84,168 @@ paths as (
         cast(null as double) as revenue_12m
     from people
     left join first_deals using (account_id)
-    union all
+),
+
+customer_paths as (
     select
-        'customer',
-        account_id,
-        account_id,
-        customers.acquired_at,
+        account_id as path_id,
+        customers.acquired_at as converted_at,
         accounts.lead_at,
-        least(accounts.opportunity_at, first_deals.first_deal_at),
+        least(accounts.opportunity_at, first_deals.first_deal_at) as opportunity_at,
         accounts.original_channel,
         accounts.original_campaign_id,
-        case when customers.account_id is not null then coalesce(revenue_12m.revenue_12m, 0) end
+        case when customers.account_id is not null then coalesce(revenue_12m.revenue_12m, 0) end as revenue_12m
     from accounts
     full outer join intermediate.customers using (account_id)
     left join first_deals using (account_id)
     left join revenue_12m using (account_id)
 ),
 
--- Each path's touches: up to its conversion, or up to PAYBACK_AS_OF when it never converted.
-reached as (
-    select paths.*, touches.touchpoint_id, touches.touched_at, touches.channel, touches.campaign_id
-    from paths
-    inner join touches on touches.contact_id = paths.path_id
-    where paths.conversion_event = 'lead'
+paths as (
+    select 'lead' as conversion_event, * from lead_paths
     union all
-    select paths.*, touches.touchpoint_id, touches.touched_at, touches.channel, touches.campaign_id
-    from paths
-    inner join people on people.account_id = paths.path_id
-    inner join touches on touches.contact_id = people.contact_id
-    where paths.conversion_event = 'customer'
+    select 'customer', * from customer_paths
 ),
 
-in_window as (
-    select *
-    from reached
-    where case when converted_at is not null then touched_at <= converted_at
-        else local_date(touched_at) <= getvariable('as_of') end
+-- The moment PAYBACK_AS_OF ends (the next midnight in the reporting time zone), in UTC.
+as_of_end as (
+    select timezone('UTC', timezone(getvariable('reporting_timezone'), cast(getvariable('as_of') + 1 as timestamp)))
+        as ends_at
 ),
 
-path_ends as (
-    select conversion_event, path_id, coalesce(any_value(converted_at), max(touched_at)) as ends_at
-    from in_window
-    group by conversion_event, path_id
-),
-
-within_lookback as (
-    select in_window.*, false as is_stand_in
-    from in_window
-    inner join path_ends using (conversion_event, path_id)
-    where in_window.touched_at
-        >= path_ends.ends_at - to_days(cast(getvariable('attribution_lookback_days') as integer))
-),
-
-stand_ins as (
+-- Each touch with the ends of both paths it can be part of: its contact's lead and its account's acquisition.
+touch_ends as (
     select
-        paths.*,
-        cast(null as varchar) as touchpoint_id,
-        coalesce(paths.lead_at, paths.converted_at) as touched_at,
-        coalesce(paths.original_channel, 'unknown') as channel,
-        paths.original_campaign_id as campaign_id,
-        true as is_stand_in
-    from paths
-    anti join within_lookback using (conversion_event, path_id)
-    where paths.converted_at is not null
-        or (paths.lead_at is not null and local_date(paths.lead_at) <= getvariable('as_of'))
+        touchpoints.touchpoint_id,
+        touchpoints.contact_id,
+        touchpoints.touched_at,
+        touchpoints.channel,
+        touchpoints.campaign_id,
+        people.account_id,
+        people.lead_at,
+        customer_paths.converted_at as acquired_at
+    from staging.touchpoints
+    inner join people using (contact_id)
+    inner join customer_paths on customer_paths.path_id = people.account_id
 ),
 
-path_touches as (
-    select * from within_lookback
-    union all by name
-    select * from stand_ins
+-- A path's touches: up to its conversion and within the lookback before it; or, when it never converted, up to
+-- PAYBACK_AS_OF (the lookback then counts from its last touch, below).
+reached as (
+    select 'lead' as conversion_event, contact_id as path_id, lead_at as converted_at, touchpoint_id, touched_at,
+        channel, campaign_id
+    from touch_ends
+    where touched_at <= lead_at
+        and touched_at >= lead_at - to_days(cast(getvariable('attribution_lookback_days') as integer))
+    union all
+    select 'customer', account_id, acquired_at, touchpoint_id, touched_at, channel, campaign_id
+    from touch_ends
+    where case
+        when acquired_at is not null then touched_at <= acquired_at
+            and touched_at >= acquired_at - to_days(cast(getvariable('attribution_lookback_days') as integer))
+        else touched_at < (select ends_at from as_of_end)
+    end
 ),
 
+last_touches as (
+    select conversion_event, path_id, max(touched_at) as last_touched_at
+    from reached
+    where converted_at is null
+    group by all
+),
+
+kept as (
+    select
+        reached.conversion_event,
+        reached.path_id,
+        reached.touchpoint_id,
+        reached.touched_at,
+        reached.channel,
+        reached.campaign_id,
+        local_date(coalesce(reached.converted_at, last_touches.last_touched_at)) as anchor_date
+    from reached
+    left join last_touches using (conversion_event, path_id)
+    where reached.converted_at is not null
+        or reached.touched_at
+            >= last_touches.last_touched_at - to_days(cast(getvariable('attribution_lookback_days') as integer))
+),
+
+-- Paths with touches: positions, the roles' positions, the Markov state and the time-decay weights.
 positioned as (
     select
         conversion_event,
         path_id,
-        account_id,
-        converted_at is not null as converted,
-        converted_at,
-        local_date(coalesce(converted_at, max(touched_at) over path)) as anchor_date,
+        paths.converted_at,
+        anchor_date,
         cast(row_number() over ordered_path as integer) as touch_position,
-        cast(count(*) over path as integer) as path_length,
+        cast(count(*) over whole_path as integer) as path_length,
         touchpoint_id,
         touched_at,
         channel,
         campaign_id,
-        is_stand_in,
-        nullif(cast(count(*) filter (where touched_at <= lead_at) over path as integer), 0) as lead_touch_position,
-        nullif(cast(count(*) filter (where touched_at <= opportunity_at) over path as integer), 0)
+        false as is_stand_in,
+        nullif(cast(count(*) filter (where touched_at <= paths.lead_at) over whole_path as integer), 0)
+            as lead_touch_position,
+        nullif(cast(count(*) filter (where touched_at <= paths.opportunity_at) over whole_path as integer), 0)
             as opportunity_touch_position,
         coalesce(list(channel) over (
             ordered_path rows between getvariable('attribution_markov_order') preceding and 1 preceding
         ), []) as markov_state,
-        revenue_12m,
-        pow(2, (epoch(touched_at) - epoch(converted_at)) / 86400 / getvariable('attribution_half_life_days'))
+        paths.revenue_12m,
+        pow(2, (epoch(touched_at) - epoch(paths.converted_at)) / 86400 / getvariable('attribution_half_life_days'))
             as decay_weight,
-        sum(pow(2, (epoch(touched_at) - epoch(converted_at)) / 86400 / getvariable('attribution_half_life_days')))
-            over path as path_decay_weight
-    from path_touches
+        sum(pow(2, (epoch(touched_at) - epoch(paths.converted_at)) / 86400
+                / getvariable('attribution_half_life_days'))) over whole_path as path_decay_weight
+    from kept
+    inner join paths using (conversion_event, path_id)
     window
-        path as (partition by conversion_event, path_id),
         ordered_path as (partition by conversion_event, path_id
-                         order by touched_at, touchpoint_id, channel, campaign_id)
+                         order by touched_at, touchpoint_id, channel, campaign_id),
+        whole_path as (partition by conversion_event, path_id)
+),
+
+-- Empty paths: the original source, as a single touch at the lead date.
+stand_ins as (
+    select
+        conversion_event,
+        path_id,
+        converted_at,
+        local_date(coalesce(converted_at, lead_at)) as anchor_date,
+        1 as touch_position,
+        1 as path_length,
+        cast(null as varchar) as touchpoint_id,
+        coalesce(lead_at, converted_at) as touched_at,
+        coalesce(original_channel, 'unknown') as channel,
+        original_campaign_id as campaign_id,
+        true as is_stand_in,
+        case when coalesce(lead_at, converted_at) <= lead_at then 1 end as lead_touch_position,
+        case when coalesce(lead_at, converted_at) <= opportunity_at then 1 end as opportunity_touch_position,
+        cast([] as varchar[]) as markov_state,
+        revenue_12m,
+        1.0 as decay_weight,
+        1.0 as path_decay_weight
+    from paths
+    anti join (select distinct conversion_event, path_id from kept) as touched using (conversion_event, path_id)
+    where converted_at is not null or lead_at < (select ends_at from as_of_end)
 ),
 
 -- W-shaped: the roles present (first touch always; lead and opportunity creation when a touch holds them) and the
 -- touches that hold none.
-w_roles as (
+path_touches as (
     select
         *,
+        converted_at is not null as converted,
         1 + (lead_touch_position is not null)::integer + (opportunity_touch_position is not null)::integer
             as roles_present,
         path_length - cast(len(list_distinct([1, lead_touch_position, opportunity_touch_position])) as integer)
             as other_touches
-    from positioned
+    from (select * from positioned union all select * from stand_ins)
 )
 
 select
     conversion_event,
     path_id,
-    account_id,
     converted,
-    converted_at,
     anchor_date,
     touch_position,
     path_length,
@@ -233,8 +254,6 @@ select
     channel,
     campaign_id,
     is_stand_in,
-    lead_touch_position,
-    opportunity_touch_position,
     markov_state,
     revenue_12m,
     case when converted then (touch_position = 1)::double end as first_touch,
@@ -260,4 +279,4 @@ select
         when path_length = 1 then 1.0
         else decay_weight / path_decay_weight
     end as time_decay
-from w_roles
+from path_touches

@@ -19,23 +19,35 @@
 --     of the conversions its touches led to, touch for touch (a channel that touched none of them: the row's
 --     average per conversion), scaled so that the row's revenue is its conversions'. Under every model, the revenue
 --     of a period sums to its conversions'. NULL for the lead event: a lead earns no revenue of its own
-with daily as (
+with monthly_credits as (
     select
         conversion_event,
-        anchor_date,
+        cast(date_trunc('month', anchor_date) as date) as month_start,
         converted,
         channel,
         campaign_id,
         count(*) as touches,
-        exact_sum(revenue_12m) as touched_revenue,
         count(*) filter (where touch_position = 1) as paths,
+        exact_credit_sum(first_touch) as first_touch,
+        exact_credit_sum(last_touch) as last_touch,
+        exact_credit_sum(linear) as linear,
+        exact_credit_sum(position_based) as position_based,
+        exact_credit_sum(w_shaped) as w_shaped,
+        exact_credit_sum(time_decay) as time_decay
+    from intermediate.attribution_paths
+    group by all
+),
+
+-- Revenue: of the acquired accounts only (the customer event's converting paths).
+monthly_revenue as (
+    select
+        conversion_event,
+        cast(date_trunc('month', anchor_date) as date) as month_start,
+        converted,
+        channel,
+        campaign_id,
+        exact_sum(revenue_12m) as touched_revenue,
         exact_sum(case when touch_position = 1 then revenue_12m end) as path_revenue,
-        exact_sum(first_touch) as first_touch,
-        exact_sum(last_touch) as last_touch,
-        exact_sum(linear) as linear,
-        exact_sum(position_based) as position_based,
-        exact_sum(w_shaped) as w_shaped,
-        exact_sum(time_decay) as time_decay,
         exact_sum(first_touch * revenue_12m) as first_touch_revenue,
         exact_sum(last_touch * revenue_12m) as last_touch_revenue,
         exact_sum(linear * revenue_12m) as linear_revenue,
@@ -43,37 +55,66 @@ with daily as (
         exact_sum(w_shaped * revenue_12m) as w_shaped_revenue,
         exact_sum(time_decay * revenue_12m) as time_decay_revenue
     from intermediate.attribution_paths
+    where conversion_event = 'customer' and converted
     group by all
 ),
 
-by_period as (
+credits_by_period as (
     select
         calendar.period_grain,
         calendar.period_start,
         calendar.period_end,
-        daily.conversion_event,
-        daily.converted,
-        daily.channel,
-        daily.campaign_id,
-        sum(daily.touches) as touches,
-        exact_sum(daily.touched_revenue) as touched_revenue,
-        sum(daily.paths) as paths,
-        exact_sum(daily.path_revenue) as path_revenue,
-        exact_sum(daily.first_touch) as first_touch,
-        exact_sum(daily.last_touch) as last_touch,
-        exact_sum(daily.linear) as linear,
-        exact_sum(daily.position_based) as position_based,
-        exact_sum(daily.w_shaped) as w_shaped,
-        exact_sum(daily.time_decay) as time_decay,
-        exact_sum(daily.first_touch_revenue) as first_touch_revenue,
-        exact_sum(daily.last_touch_revenue) as last_touch_revenue,
-        exact_sum(daily.linear_revenue) as linear_revenue,
-        exact_sum(daily.position_based_revenue) as position_based_revenue,
-        exact_sum(daily.w_shaped_revenue) as w_shaped_revenue,
-        exact_sum(daily.time_decay_revenue) as time_decay_revenue
-    from daily
-    inner join intermediate.calendar on calendar.day = daily.anchor_date
+        monthly_credits.conversion_event,
+        monthly_credits.converted,
+        monthly_credits.channel,
+        monthly_credits.campaign_id,
+        sum(monthly_credits.touches) as touches,
+        sum(monthly_credits.paths) as paths,
+        exact_credit_sum(monthly_credits.first_touch) as first_touch,
+        exact_credit_sum(monthly_credits.last_touch) as last_touch,
+        exact_credit_sum(monthly_credits.linear) as linear,
+        exact_credit_sum(monthly_credits.position_based) as position_based,
+        exact_credit_sum(monthly_credits.w_shaped) as w_shaped,
+        exact_credit_sum(monthly_credits.time_decay) as time_decay
+    from monthly_credits
+    inner join intermediate.calendar on calendar.day = monthly_credits.month_start
     group by all
+),
+
+revenue_by_period as (
+    select
+        calendar.period_grain,
+        calendar.period_start,
+        monthly_revenue.conversion_event,
+        monthly_revenue.converted,
+        monthly_revenue.channel,
+        monthly_revenue.campaign_id,
+        exact_sum(monthly_revenue.touched_revenue) as touched_revenue,
+        exact_sum(monthly_revenue.path_revenue) as path_revenue,
+        exact_sum(monthly_revenue.first_touch_revenue) as first_touch_revenue,
+        exact_sum(monthly_revenue.last_touch_revenue) as last_touch_revenue,
+        exact_sum(monthly_revenue.linear_revenue) as linear_revenue,
+        exact_sum(monthly_revenue.position_based_revenue) as position_based_revenue,
+        exact_sum(monthly_revenue.w_shaped_revenue) as w_shaped_revenue,
+        exact_sum(monthly_revenue.time_decay_revenue) as time_decay_revenue
+    from monthly_revenue
+    inner join intermediate.calendar on calendar.day = monthly_revenue.month_start
+    group by all
+),
+
+-- NULL revenue for the lead event: a lead earns none; 0 for acquisitions without revenue.
+by_period as (
+    select
+        credits_by_period.*,
+        revenue_by_period.* exclude (period_grain, period_start, conversion_event, converted, channel, campaign_id)
+    from credits_by_period
+    left join revenue_by_period
+        on revenue_by_period.period_grain = credits_by_period.period_grain
+        and revenue_by_period.period_start = credits_by_period.period_start
+        and revenue_by_period.conversion_event = credits_by_period.conversion_event
+        and revenue_by_period.converted = credits_by_period.converted
+        and revenue_by_period.channel = credits_by_period.channel
+        and revenue_by_period.campaign_id is not distinct from credits_by_period.campaign_id
 ),
 
 converting as (
@@ -168,25 +209,30 @@ markov_touch_weighted as (
 ),
 
 -- The touch-weighted revenue, scaled so that the row's revenue is that of its conversions.
+markov_revenue_totals as (
+    select period_grain, period_start, conversion_event, exact_sum(touch_weighted_revenue) as touch_weighted_revenue
+    from markov_touch_weighted
+    group by all
+),
+
 markov as (
     select
-        period_grain,
-        period_start,
-        period_end,
-        conversion_event,
+        markov_touch_weighted.period_grain,
+        markov_touch_weighted.period_start,
+        markov_touch_weighted.period_end,
+        markov_touch_weighted.conversion_event,
         'markov' as model,
-        channel,
-        campaign_id,
-        credit,
-        case when conversion_event = 'customer' then coalesce(
-            touch_weighted_revenue * safe_divide(
-            row_revenue, cast(sum(cast(touch_weighted_revenue as decimal(38, 9))) over row_models as double)), 0)
+        markov_touch_weighted.channel,
+        markov_touch_weighted.campaign_id,
+        markov_touch_weighted.credit,
+        case when markov_touch_weighted.conversion_event = 'customer' then coalesce(
+            markov_touch_weighted.touch_weighted_revenue
+            * safe_divide(markov_touch_weighted.row_revenue, totals.touch_weighted_revenue), 0)
         end as revenue
     from markov_touch_weighted
-    window row_models as (partition by period_grain, period_start, conversion_event)
+    inner join markov_revenue_totals as totals using (period_grain, period_start, conversion_event)
 )
 
 select * from rule_based
 union all
 select * from markov
-order by period_grain, period_start, conversion_event, model, channel, campaign_id
