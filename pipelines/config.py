@@ -21,6 +21,8 @@ class ConfigError(ValueError):
 
 # The attribution models of marts.attribution (METRICS: Attribution), any of which ATTRIBUTION_MODEL may name.
 ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "position_based", "w_shaped", "time_decay", "markov")
+# Time decay weighs a touch 2^-(days before the conversion / half-life): past ~1000 half-lives a double is 0.
+MAX_DECAY_HALF_LIVES = 1000
 
 
 def _number(env: dict, name: str, default: str, *, low: float, high: float | None = None,
@@ -125,6 +127,12 @@ class Settings:
         if attribution_model is not None and attribution_model not in ATTRIBUTION_MODELS:
             raise ConfigError(f"ATTRIBUTION_MODEL={attribution_model!r} must be one of {', '.join(ATTRIBUTION_MODELS)} "
                               "(or empty: markov when there are enough converting paths, else linear)")
+        lookback_days = int(_number(env, "ATTRIBUTION_LOOKBACK_DAYS", "90", low=1, integer=True))
+        half_life_days = _number(env, "ATTRIBUTION_HALF_LIFE_DAYS", "7", low=0, low_inclusive=False)
+        if lookback_days / half_life_days > MAX_DECAY_HALF_LIVES:
+            raise ConfigError(f"ATTRIBUTION_LOOKBACK_DAYS={lookback_days} is more than {MAX_DECAY_HALF_LIVES} half-lives "
+                              f"(ATTRIBUTION_HALF_LIFE_DAYS={half_life_days:g}): time decay would weigh the oldest "
+                              "touches below 2^-1000; shorten the lookback or lengthen the half-life")
         return cls(
             duckdb_path=Path(env.get("PAYBACK_DUCKDB_PATH", "").strip() or "data/payback.duckdb"),
             exports_dir=Path(env.get("PAYBACK_EXPORTS_DIR", "").strip() or "data/exports"),
@@ -156,8 +164,8 @@ class Settings:
             salesforce_schedule_cron=env.get("SALESFORCE_SCHEDULE_CRON", "").strip() or "0 5 * * *",
             schedule_cron=env.get("PAYBACK_SCHEDULE_CRON", "").strip() or "0 6 * * *",
             as_of=as_of,
-            attribution_lookback_days=int(_number(env, "ATTRIBUTION_LOOKBACK_DAYS", "90", low=1, integer=True)),
-            attribution_half_life_days=_number(env, "ATTRIBUTION_HALF_LIFE_DAYS", "7", low=0, low_inclusive=False),
+            attribution_lookback_days=lookback_days,
+            attribution_half_life_days=half_life_days,
             attribution_markov_order=int(_number(env, "ATTRIBUTION_MARKOV_ORDER", "1", low=1, high=4, integer=True)),
             attribution_model=attribution_model,
         )

@@ -12,9 +12,10 @@
 --   first_touch: 1 to touch 1; last_touch: 1 to touch n; linear: 1/n to each touch (a > b > a gives a 2/3);
 --   position_based: n = 1: 1; n = 2: 1/2 each; else 0.4 to the first and the last, 0.2 / (n - 2) to each other;
 --   w_shaped: 0.3 to the first touch, 0.3 to the lead-creation touch (the last at or before the lead date), 0.3 to
---     the opportunity-creation touch (the last at or before the opportunity date), 0.1 shared by the other touches;
---     a touch holding two roles adds their shares, and when a role has no touch (a lead's path ends before any
---     opportunity) or no other touch is left, the shares given are scaled up to sum to 1;
+--     the opportunity-creation touch (the last at or before the opportunity date: the CRM's, else the account's
+--     first deal creation), 0.1 shared by the other touches; a touch holding two roles adds their shares; a role
+--     whose moment is not on the path (an opportunity after a lead's conversion) or has no touch before it is
+--     left out, and when a role is left out or no other touch is left, the shares given are scaled up to sum to 1;
 --   time_decay: weight 2^(-days before the conversion / ATTRIBUTION_HALF_LIFE_DAYS), divided by the path's total.
 -- columns:
 --   conversion_event: lead or customer
@@ -184,9 +185,11 @@ positioned as (
         channel,
         campaign_id,
         false as is_stand_in,
-        nullif(cast(count(*) filter (where touched_at <= paths.lead_at) over whole_path as integer), 0)
+        case when paths.lead_at <= paths.converted_at then nullif(cast(
+            count(*) filter (where touched_at <= paths.lead_at) over whole_path as integer), 0) end
             as lead_touch_position,
-        nullif(cast(count(*) filter (where touched_at <= paths.opportunity_at) over whole_path as integer), 0)
+        case when paths.opportunity_at <= paths.converted_at then nullif(cast(
+            count(*) filter (where touched_at <= paths.opportunity_at) over whole_path as integer), 0) end
             as opportunity_touch_position,
         coalesce(list(channel) over (
             ordered_path rows between getvariable('attribution_markov_order') preceding and 1 preceding
@@ -218,8 +221,9 @@ stand_ins as (
         coalesce(original_channel, 'unknown') as channel,
         original_campaign_id as campaign_id,
         true as is_stand_in,
-        case when coalesce(lead_at, converted_at) <= lead_at then 1 end as lead_touch_position,
-        case when coalesce(lead_at, converted_at) <= opportunity_at then 1 end as opportunity_touch_position,
+        case when lead_at <= converted_at then 1 end as lead_touch_position,
+        case when coalesce(lead_at, converted_at) <= opportunity_at and opportunity_at <= converted_at then 1 end
+            as opportunity_touch_position,
         cast([] as varchar[]) as markov_state,
         revenue_12m,
         1.0 as decay_weight,
