@@ -130,9 +130,9 @@ class Settings:
         lookback_days = int(_number(env, "ATTRIBUTION_LOOKBACK_DAYS", "90", low=1, integer=True))
         half_life_days = _number(env, "ATTRIBUTION_HALF_LIFE_DAYS", "7", low=0, low_inclusive=False)
         if lookback_days / half_life_days > MAX_DECAY_HALF_LIVES:
-            raise ConfigError(f"ATTRIBUTION_LOOKBACK_DAYS={lookback_days} is more than {MAX_DECAY_HALF_LIVES} half-lives "
-                              f"(ATTRIBUTION_HALF_LIFE_DAYS={half_life_days:g}): time decay would weigh the oldest "
-                              "touches below 2^-1000; shorten the lookback or lengthen the half-life")
+            raise ConfigError(f"ATTRIBUTION_LOOKBACK_DAYS={lookback_days} is more than {MAX_DECAY_HALF_LIVES} "
+                              f"half-lives (ATTRIBUTION_HALF_LIFE_DAYS={half_life_days:g}): time decay would weigh the "
+                              "oldest touches below 2^-1000; shorten the lookback or lengthen the half-life")
         return cls(
             duckdb_path=Path(env.get("PAYBACK_DUCKDB_PATH", "").strip() or "data/payback.duckdb"),
             exports_dir=Path(env.get("PAYBACK_EXPORTS_DIR", "").strip() or "data/exports"),

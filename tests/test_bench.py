@@ -62,3 +62,20 @@ def test_dict_rows_load_through_parquet_once_each(bench):
     formats = {job.job_file_info.file_format for job in package.jobs["completed_jobs"]
                if job.job_file_info.table_name == "contacts"}
     assert formats == {"parquet", "sql"}  # the rows, and the merge dlt runs on them in SQL
+
+
+def test_attribution_figures_are_measured(bench):
+    tmp_path, report = bench
+    by_name = {f["figure"].split(" (")[0]: f for f in report["figures"]}
+    attribution = next(f for name, f in by_name.items() if name.startswith("attribution, all models"))
+    assert attribution["ours_s"] > 0 and attribution["reference_s"] > 0 and attribution["target"] == "≤ 3×"
+    markov = next(f for name, f in by_name.items() if name.startswith("Markov exact solve"))
+    assert 0 < markov["ours_s"] < 1 and markov["target"] == "≤ 1 GiB"
+    # The tiny scale's 400 contacts give 400 distinct paths, and the solve credits every row that converted.
+    with duckdb.connect(str(tmp_path / "work" / "markov.duckdb"), read_only=True) as con:
+        distinct = con.execute("SELECT count(DISTINCT channels) FROM (SELECT path_id, list(channel ORDER BY "
+                               "touch_position) AS channels FROM intermediate.attribution_paths GROUP BY path_id)"
+                               ).fetchall()[0][0]
+        unbalanced = con.execute("SELECT period_grain, period_start FROM intermediate.markov_removal_effects "
+                                 "GROUP BY ALL HAVING abs(sum(credit) - any_value(conversions)) > 1e-9").fetchall()
+    assert distinct == 400 and unbalanced == []
