@@ -11,11 +11,12 @@ with converting as (
 )
 
 select
-    coalesce(getvariable('attribution_model'), case when paths >= 100 then 'markov' else 'linear' end) as model,
+    coalesce(nullif(getvariable('attribution_model'), ''), case when paths >= 100 then 'markov' else 'linear' end)
+        as model,
     case
-        when getvariable('attribution_model') is not null then 'ATTRIBUTION_MODEL'
-        when paths >= 100 then 'default: ' || paths || ' converting customer paths (markov from 100)'
-        else 'default: ' || paths || ' converting customer paths, too few for markov (it needs 100)'
+        when getvariable('attribution_model') <> '' then 'ATTRIBUTION_MODEL'
+        when paths >= 100 then 'default: ' || paths || ' acquisitions, markov from 100'
+        else 'default: ' || paths || ' acquisitions, too few for markov (100)'
     end as chosen_by,
     paths as converting_customer_paths
 from converting

@@ -11,7 +11,8 @@
 --   is_default_model: whether it is the model of intermediate.attribution_model (what the summary shows)
 --   channel: the channel of the spend and of the credited touches ('unallocated' for costs no campaign carries)
 --   campaign_id: the campaign; NULL for touches without one (organic)
---   spend: paid media spend, reporting currency
+--   spend: paid media spend, reporting currency; NULL when the period has no cost data (no spend and no ledger
+--     line covers it), and so are sm_cost and the ratios that need them
 --   sm_cost: spend plus the campaign's share of the other sales and marketing costs (fully loaded)
 --   attributed_leads: leads credited to the campaign
 --   attributed_customers: accounts acquired credited to the campaign
@@ -46,7 +47,6 @@ costs as (
         exact_sum(case when sm_costs_daily.cost_type = 'other' then amount_reporting end) as other_cost
     from intermediate.sm_costs_daily
     inner join intermediate.calendar on calendar.day = sm_costs_daily.cost_date
-    where sm_costs_daily.amount_reporting is not null
     group by all
 ),
 
@@ -92,16 +92,17 @@ campaigns as (
     full outer join credits using (period_grain, period_start, model, channel, campaign_id)
 ),
 
+-- A period without a single cost row has no cost data: its costs are unknown (NULL), not zero, as in marts.cac.
 loaded as (
     select
-        campaigns.*,
-        campaigns.spend + case
+        campaigns.* replace (case when period_costs.period_start is not null then campaigns.spend end as spend),
+        case when period_costs.period_start is not null then campaigns.spend + case
             when getvariable('overhead_allocation') = 'proportional' and period_costs.spend > 0
                 then period_costs.other_cost * campaigns.spend / period_costs.spend
             else 0
-        end as sm_cost
+        end end as sm_cost
     from campaigns
-    inner join period_costs using (period_grain, period_start)
+    left join period_costs using (period_grain, period_start)
 ),
 
 -- The other costs no campaign carries: all of them with OVERHEAD_ALLOCATION=unallocated or without spend.
