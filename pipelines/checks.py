@@ -153,14 +153,16 @@ def _deal_checks() -> list[Check]:
                    "CASE WHEN closed_at IS NULL THEN 'close date ' ELSE '' END")
     return [
         Check(("staging", "deals"), "won_deals_complete",
-              "Every won deal has an amount (with its currency), a company or contact, and a close date: "
+              "Every won deal has an amount (with its currency), a live company or contact (its account), and a "
+              "close date: "
               "without them a new customer or its revenue is missing.",
               f"SELECT deal_id AS key, 'won deal without ' || replace(trim({won_missing}), ' ', ', ') AS problem "
-              "FROM staging.deals WHERE status = 'won' "
+              "FROM intermediate.deals WHERE status = 'won' "
               "AND (amount IS NULL OR currency IS NULL OR account_id IS NULL OR closed_at IS NULL) "
               "ORDER BY deal_id",
               ERROR, "Set the amount, company or contact, and close date of each won deal named, in the CRM or "
-              "export file it comes from, then run `payback run`."),
+              "export file it comes from, then run `payback run`.",
+              additional_deps=(("intermediate", "deals"),)),
         Check(("staging", "deals"), "open_and_lost_deals_have_amount",
               "Open and lost deals without an amount (normal in a CRM; no published number uses them).",
               "SELECT deal_id AS key, status || ' deal without an amount' AS problem FROM staging.deals "
@@ -170,8 +172,9 @@ def _deal_checks() -> list[Check]:
               "Open and lost deals without a company or contact (normal in a CRM; no published number uses "
               "them).",
               "SELECT deal_id AS key, status || ' deal without a company or contact' AS problem "
-              "FROM staging.deals WHERE status IN ('open', 'lost') AND account_id IS NULL ORDER BY deal_id",
-              WARN, "Nothing to do unless you expect these deals to be associated."),
+              "FROM intermediate.deals WHERE status IN ('open', 'lost') AND account_id IS NULL ORDER BY deal_id",
+              WARN, "Nothing to do unless you expect these deals to be associated.",
+              additional_deps=(("intermediate", "deals"),)),
     ]
 
 

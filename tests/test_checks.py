@@ -126,12 +126,13 @@ def test_only_amounts_that_count_must_convert_and_be_numbers(tmp_path):
     # A and D are January's two new customers.
     assert failed["staging/deals:currency_convertible"].metadata["failing_keys"].value == (
         "- d4: no FX rate from JPY to EUR on or before 2025-01-26")
-    # An infinite spend would make every total infinite: it is named, and left out of the total (100).
-    assert failed["staging/spend:amounts_are_numbers"].metadata["failing_keys"].value == (
-        "- 2025-01-11/google_ads/g1: spend is inf")
+    # An infinite spend would make every total infinite: the export's row is rejected at the door, named, and left
+    # out of the total (100).
+    assert failed["raw_exports/ad_spend:no_rejects"].metadata["failing_keys"].value == (
+        "- ad_spend.csv:3: not a finite number in spend: inf")
     assert project.one("SELECT paid_spend, cac FROM marts.cac WHERE period_grain = 'month' "
                        "AND period_start = '2025-01-01'") == (100, 50)
-    assert set(failed) == {"staging/deals:currency_convertible", "staging/spend:amounts_are_numbers"}
+    assert set(failed) == {"staging/deals:currency_convertible", "raw_exports/ad_spend:no_rejects"}
 
 
 def test_each_check_has_the_severity_of_what_a_failure_means():
