@@ -389,7 +389,7 @@ def test_summary_channel_table_names_the_model(built):
     with connect(built.settings, read_only=True) as con:
         title, columns, rows = channel_summary(con)
     # PAYBACK_AS_OF 2026-06-30: the last complete quarter with data is 2025-Q2 (data ends 2025-04-20).
-    assert title.startswith("Channels — 2025-Q2, customers and CAC by linear attribution")
+    assert title == "Channels — 2025-Q2 by linear attribution (default: 2 acquisitions, too few for markov (100))"
     assert columns == ["channel", "spend", "customers", "CAC", "LTV:CAC", "status"]
     assert rows[0][:3] == ("paid_search", pytest.approx(100), 0.0)
     assert rows[1][:4] == ("paid_social", pytest.approx(50), 0.4, pytest.approx(375))

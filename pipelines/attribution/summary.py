@@ -51,6 +51,5 @@ def channel_summary(con: duckdb.DuckDBPyConnection) -> tuple[str, list[str], lis
     period, model, chosen_by = found[0][:3]
     rows = [(channel, spend, round(customers, 1), cac, None if ratio is None else f"{ratio:.1f}x", status)
             for *_, channel, spend, customers, cac, ratio, status in found]
-    title = (f"Channels — {period}, customers and CAC by {model} attribution ({chosen_by}); "
-             "LTV:CAC = realized LTV at 12 months / fully loaded CAC")
+    title = f"Channels — {period} by {model} attribution ({chosen_by})"
     return title, COLUMNS, rows
