@@ -16,6 +16,7 @@ import duckdb
 from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
 
 from pipelines.attribution import markov
+from pipelines.build import build_tables
 from pipelines.config import Settings
 from pipelines.definitions import build_definitions
 from pipelines.exports.source import declared_tables, sync_exports
@@ -61,16 +62,9 @@ def ingest_ours(database: str, exports: str, kinds: list[str] | None = None) -> 
 
 
 def transforms_direct(database: str, exports: str) -> None:
-    """Every staging, intermediate and mart SQL file run in order with the DuckDB client, and the Markov solve
-    (Python) before the first file that reads it."""
-    markov_table = (markov.SCHEMA, markov.TABLE)
+    """Every staging, intermediate and mart table built in order with the DuckDB client."""
     with connect(_settings(database, exports)) as con:
-        solved = False
-        for model in discover_models():
-            if markov_table in model.upstream and not solved:
-                markov.materialize(con)
-                solved = True
-            model.materialize(con)
+        build_tables(con)
 
 
 ATTRIBUTION_MODELS = (("intermediate", "attribution_paths"), ("intermediate", "attribution_transitions"),
@@ -196,12 +190,16 @@ STEPS = {f.__name__: f for f in (ingest_reference, merge_reference, ingest_ours,
                                  markov_paths, markov_solve)}
 
 
-if __name__ == "__main__":
-    name, arguments = sys.argv[1], json.loads(sys.argv[2])
+def run_step(name: str, arguments: dict) -> dict:
+    """Run one step: its time (`seconds`, and `total_seconds` with any set-up it keeps out of them), the process's
+    peak RSS, and whatever else the step reports."""
     started = time.perf_counter()
     timed = STEPS[name](**arguments)
     total = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     reported = timed if isinstance(timed, dict) else {"seconds": total if timed is None else timed}
-    Path(sys.argv[3]).write_text(json.dumps({"total_seconds": total, "peak_rss_gib": peak_kib / 1024 ** 2,
-                                             **reported}))
+    return {"total_seconds": total, "peak_rss_gib": peak_kib / 1024 ** 2, **reported}
+
+
+if __name__ == "__main__":
+    Path(sys.argv[3]).write_text(json.dumps(run_step(sys.argv[1], json.loads(sys.argv[2]))))
