@@ -29,8 +29,9 @@ def test_benchmark_runs_end_to_end_and_writes_markdown_and_json(bench):
     assert set(saved["versions"]) >= {"dlt", "duckdb", "dagster"}
     assert saved["scale"]["spend_rows"] == 2_000
     assert all(FIGURE_KEYS <= set(figure) for figure in saved["figures"])
-    # ingest; four of incremental sync; transforms; RSS at two scales and its growth; dict rows; API sync
-    assert len(saved["figures"]) == 11
+    # ingest; four of incremental sync; transforms; attribution and the Markov solve; RSS at two scales and its
+    # growth; dict rows; API sync
+    assert len(saved["figures"]) == 13
     markdown = next((tmp_path / "results").glob("*.md")).read_text()
     assert all(f"| {figure['figure']}" in markdown for figure in saved["figures"])
     by_name = {f["figure"].split(" (")[0]: f for f in report["figures"]}
