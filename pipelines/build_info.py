@@ -27,6 +27,10 @@ SETTINGS = {
     "payback_target_months": ("PAYBACK_TARGET_MONTHS", "the CAC payback the statuses were judged against"),
     "overhead_allocation": ("OVERHEAD_ALLOCATION", "how costs no campaign carries were spread in cac_by_segment"),
     "as_of": ("PAYBACK_AS_OF", "the day every 'to date', 'active' and 'has passed' was judged at"),
+    "attribution_lookback_days": ("ATTRIBUTION_LOOKBACK_DAYS", "how far before a conversion a touch was in its path"),
+    "attribution_half_life_days": ("ATTRIBUTION_HALF_LIFE_DAYS", "the half-life of time decay attribution"),
+    "attribution_markov_order": ("ATTRIBUTION_MARKOV_ORDER", "how many channels a Markov state held"),
+    "attribution_model": ("ATTRIBUTION_MODEL", "the model spend was spread with in cac_by_segment ('': the default)"),
 }
 COLUMNS = {name: f"{variable}: {meaning}" for name, (variable, meaning) in SETTINGS.items()} | {
     "built_at": "when the marts were built (UTC)"}

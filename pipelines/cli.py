@@ -239,14 +239,25 @@ def _summary_row(row: tuple) -> tuple[str, ...]:
             shown(payback, "{:.1f}", payback_status), shown(retention, "{:.1%}"), shown(conversion, "{:.1%}"))
 
 
+def _channel_row(row: tuple) -> tuple[str, ...]:
+    channel, spend, customers, cac, ratio, status = row
+    def shown(value, pattern: str) -> str:
+        return pattern.format(value) if _defined(value) else "—"
+
+    return (channel, shown(spend, "{:,.0f}"), shown(customers, "{:,.1f}"), shown(cac, "{:,.0f}"),
+            ratio or "—", (status or "").replace("_", " "))
+
+
 def print_summary(settings: Settings) -> None:
     """The headline numbers, labelled with the settings the tables were built with (marts.build_info), and a
     warning when the current settings differ."""
+    from pipelines.attribution.summary import channel_summary
     from pipelines.build_info import differences, read_build_info
 
     with closing(read_connection(settings)) as con:
         built = read_build_info(con)
         rows = con.execute(SUMMARY_SQL, [built["as_of"]]).fetchall() if built else []
+        channels = channel_summary(con) if built else None
     if built is None:
         print("These tables were built by an earlier version of Payback, which did not record its settings: run "
               "`payback run` to rebuild.")
@@ -268,6 +279,14 @@ def print_summary(settings: Settings) -> None:
     print("✓ target met · ✗ missed (LTV:CAC below target, payback too slow) · — undefined, never zero: no cost data, "
           "no new")
     print("customer, or no customer lost (no formula LTV). Definitions: docs/metrics.md")
+    title, columns, channel_rows = channels
+    print()
+    print(title)
+    if channel_rows:
+        print_table(columns, [_channel_row(row) for row in channel_rows], right=[False] + [True] * 5)
+        print("Customers are attributed (shares of a customer under multi-touch models); LTV:CAC is the 12-month "
+              "realized LTV")
+        print('over the fully loaded CAC. Every model: payback query "select * from marts.channel_economics"')
     print('All periods: payback query "select * from marts.unit_economics"')
 
 

@@ -18,6 +18,7 @@ from dagster import (
 )
 from dagster_dlt import DagsterDltResource
 
+from pipelines.attribution.assets import build_markov_asset
 from pipelines.build_info import build_info_asset
 from pipelines.checks import all_checks, build_asset_check
 from pipelines.config import Settings
@@ -77,7 +78,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             schedules.append(ScheduleDefinition(name=f"{source.name}_daily", job=job, cron_schedule=cron,
                                                 default_status=DefaultScheduleStatus.RUNNING))
     return Definitions(
-        assets=[*raw_assets, *sql_assets, build_info],
+        assets=[*raw_assets, *sql_assets, build_info, build_markov_asset(settings)],
         asset_checks=[build_asset_check(check, settings) for check in all_checks()],
         jobs=jobs,
         schedules=schedules,

@@ -10,7 +10,8 @@ from pipelines.sql_models import discover_models
 RAW = ["contacts", "companies", "deals", "ad_spend", "costs", "touchpoints", "orders", "fx_rates", "rejects"]
 STAGING = ["contacts", "accounts", "deals", "spend", "costs", "touchpoints", "orders", "fx", "rejects"]
 MARTS = ["cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment",
-         "repeat_purchase_retention"]
+         "repeat_purchase_retention", "attribution", "attribution_comparison", "channel_economics",
+         "campaign_economics", "funnel"]
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,10 @@ def test_edges_come_from_the_tables_each_sql_reads(defs):
     assert parents("marts/unit_economics") == {"marts/cac", "marts/retention", "marts/conversion", "marts/ltv",
                                                "intermediate/calendar", "intermediate/revenue_monthly"}
     assert parents("marts/build_info") == {f"marts/{t}" for t in MARTS}  # rebuilt whenever a mart is
+    # The Markov solve (Python) sits between the SQL that counts the paths' steps and the marts that read it.
+    assert parents("intermediate/markov_removal_effects") == {"intermediate/attribution_transitions"}
+    assert parents("marts/attribution") == {"intermediate/attribution_paths", "intermediate/markov_removal_effects",
+                                            "intermediate/calendar"}
 
 
 def test_every_writer_shares_the_single_duckdb_pool(defs):

@@ -15,6 +15,8 @@ import dlt.common.libs.sql_alchemy_compat  # noqa: F401  dlt imports SQLAlchemy 
 import duckdb
 from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
 
+from pipelines.attribution import markov
+from pipelines.build import build_tables
 from pipelines.config import Settings
 from pipelines.definitions import build_definitions
 from pipelines.exports.source import declared_tables, sync_exports
@@ -60,10 +62,74 @@ def ingest_ours(database: str, exports: str, kinds: list[str] | None = None) -> 
 
 
 def transforms_direct(database: str, exports: str) -> None:
-    """Every staging, intermediate and mart SQL file run in order with the DuckDB client."""
+    """Every staging, intermediate and mart table built in order with the DuckDB client."""
     with connect(_settings(database, exports)) as con:
-        for model in discover_models():
-            model.materialize(con)
+        build_tables(con)
+
+
+ATTRIBUTION_MODELS = (("intermediate", "attribution_paths"), ("intermediate", "attribution_transitions"),
+                      (markov.SCHEMA, markov.TABLE), ("marts", "attribution"))
+
+
+def attribution_ours(database: str, exports: str) -> float:
+    """Every attribution model on a database whose other tables are built: the paths with the rule-based credits,
+    the Markov chain's steps, its exact solve, and marts.attribution. Returns their time alone (not reading the SQL
+    files)."""
+    models = {(model.schema, model.name): model for model in discover_models()}
+    with connect(_settings(database, exports)) as con:
+        started = time.perf_counter()
+        for key in ATTRIBUTION_MODELS:
+            if key == (markov.SCHEMA, markov.TABLE):
+                markov.materialize(con)
+            else:
+                models[key].materialize(con)
+        return time.perf_counter() - started
+
+
+def attribution_reference(database: str) -> float:
+    """DuckDB alone: the same touchpoints grouped into ordered paths per contact."""
+    with duckdb.connect(database) as con:
+        started = time.perf_counter()
+        con.execute("""CREATE OR REPLACE TABLE bench_paths AS
+                       SELECT contact_id, list(channel ORDER BY touched_at, touchpoint_id) AS path
+                       FROM staging.touchpoints GROUP BY contact_id""")
+        return time.perf_counter() - started
+
+
+MARKOV_PATH_TOUCHES = 6  # touches per path: 10 channels, 6 touches, 1M distinct paths
+
+
+def markov_paths(database: str, paths: int) -> None:
+    """`paths` distinct converting or not paths of MARKOV_PATH_TOUCHES touches over 10 channels (path i: the digits
+    of i), dated over two years, as intermediate.attribution_paths rows, and a calendar of those years."""
+    with duckdb.connect(database) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
+        con.execute(f"""CREATE OR REPLACE TABLE intermediate.attribution_paths AS
+            SELECT 'customer' AS conversion_event, 'p-' || i AS path_id, hash(i) % 4 = 0 AS converted,
+                   DATE '2024-01-01' + CAST(i % 730 AS INTEGER) AS anchor_date, CAST(p AS INTEGER) AS touch_position,
+                   {MARKOV_PATH_TOUCHES} AS path_length,
+                   'ch' || (i // CAST(10 ** ({MARKOV_PATH_TOUCHES} - p) AS BIGINT) % 10) AS channel,
+                   CASE WHEN p = 1 THEN []::VARCHAR[]
+                        ELSE ['ch' || (i // CAST(10 ** ({MARKOV_PATH_TOUCHES} - p + 1) AS BIGINT) % 10)] END
+                       AS markov_state
+            FROM range({paths}) t(i), range(1, {MARKOV_PATH_TOUCHES + 1}) s(p)""")
+        con.execute("""CREATE OR REPLACE TABLE intermediate.calendar AS
+            SELECT day, grain AS period_grain, CAST(date_trunc(grain, day) AS DATE) AS period_start,
+                   CAST(date_trunc(grain, day) + CASE grain WHEN 'month' THEN INTERVAL 1 MONTH
+                        WHEN 'quarter' THEN INTERVAL 3 MONTH ELSE INTERVAL 1 YEAR END AS DATE) AS period_end
+            FROM (SELECT CAST(unnest(generate_series(DATE '2024-01-01', DATE '2025-12-31', INTERVAL 1 DAY)) AS DATE)
+                      AS day), unnest(['month', 'quarter', 'year']) g(grain)""")
+
+
+def markov_solve(database: str) -> dict:
+    """The Markov chain's steps counted in SQL and its removal effects solved exactly, as the pipeline does (first
+    order); the process's peak RSS is the figure."""
+    transitions = next(m for m in discover_models() if (m.schema, m.name) == markov.UPSTREAM)
+    started = time.perf_counter()
+    with connect(_settings(database, str(Path(database).parent))) as con:
+        transitions.materialize(con)
+        rows = markov.materialize(con)
+    return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
 def transforms_dagster(database: str, exports: str) -> float:
@@ -120,7 +186,8 @@ def api_sync(database: str, contacts: int, requests_per_second: float) -> dict:
 
 
 STEPS = {f.__name__: f for f in (ingest_reference, merge_reference, ingest_ours, transforms_direct,
-                                 transforms_dagster, dict_rows_ours, api_sync)}
+                                 transforms_dagster, dict_rows_ours, api_sync, attribution_ours, attribution_reference,
+                                 markov_paths, markov_solve)}
 
 
 def run_step(name: str, arguments: dict) -> dict:
