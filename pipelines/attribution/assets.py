@@ -16,6 +16,7 @@ from dagster import (
 
 from pipelines.attribution import markov
 from pipelines.config import Settings
+from pipelines.freshness import code_version
 from pipelines.progress import report
 from pipelines.warehouse import STEP_WAIT_SECONDS, connect
 from pipelines.writer_pool import POOL
@@ -26,7 +27,7 @@ def build_markov_asset(settings: Settings) -> AssetsDefinition:
         key=AssetKey([markov.SCHEMA, markov.TABLE]),
         deps=[AssetKey(list(markov.UPSTREAM))],
         description=markov.DESCRIPTION,
-        code_version=markov.CODE_VERSION,
+        code_version=code_version(markov.CODE_VERSION, settings),
         group_name=markov.SCHEMA,
         kinds={"python", "duckdb"},
         pool=POOL,
