@@ -30,7 +30,7 @@ from pipelines.warehouse import STEP_WAIT_SECONDS, connect, dlt_working_dir
 from pipelines.writer_pool import POOL as DUCKDB_POOL
 
 # The destination's memory while dlt loads: enough to write a table from parquet without evicting what it is
-# writing (at 256 MB loading 20M spend rows took a fifth longer), capped so that peak RSS stays flat in input size.
+# writing, capped so that peak RSS stays flat in input size.
 DESTINATION_MEMORY_LIMIT = "512MB"
 DUCKDB_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "bool": "BOOLEAN", "double": "DOUBLE",
                 "bigint": "BIGINT", "date": "DATE", "json": "JSON"}
