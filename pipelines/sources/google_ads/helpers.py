@@ -62,7 +62,7 @@ def explain_error(error: HTTPError, token_url: str) -> SourceError:
     response = error.response
     status = response.status_code if response is not None else None
     body = response.text if response is not None else ""
-    if response is not None and response.url.split("?")[0] == token_url.split("?")[0]:
+    if response is not None and status < 500 and response.url.split("?")[0] == token_url.split("?")[0]:
         if "invalid_client" in body or "unauthorized_client" in body:
             return SourceError(f"Google refused the OAuth client (HTTP {status}): set GOOGLE_ADS_CLIENT_ID and "
                                "GOOGLE_ADS_CLIENT_SECRET to the client the refresh token was issued to")
