@@ -1,8 +1,18 @@
 """Data quality checks on every raw and staging table. A failing check names the offending rows' keys.
 
-Each check is a query returning the failing rows as (`key`, `problem`); no row means it passes.
+Each check is a query returning the failing rows as (`key`, `problem`); no row means it passes. Its severity says
+what a failure means:
+
+- ERROR: a published number would be wrong (a duplicate key, an amount that counts but cannot be converted or is
+  missing, negative spend, a won deal without an account, a rejected export row). The check records its result,
+  then fails its step, so the run fails and `payback run` exits 1. What depends on the table is still rebuilt
+  from the rows that are good (the rest loads; a row that cannot count is flagged and left out of the totals):
+  a single bad row must not freeze every number at its previous build.
+- WARN: the normal state of a CRM that no published number depends on (open or lost deals without an amount or
+  a company or contact); counted in the run's summary, keys in the check's metadata.
 """
 
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -12,6 +22,7 @@ from dagster import (
     AssetChecksDefinition,
     AssetCheckSeverity,
     AssetKey,
+    Failure,
     MetadataValue,
     asset_check,
 )
@@ -22,13 +33,14 @@ from pipelines.exports.source import DATASET, REJECTS_TABLE
 from pipelines.raw_assets import DUCKDB_POOL
 from pipelines.warehouse import STEP_WAIT_SECONDS, connect
 
+ERROR, WARN = AssetCheckSeverity.ERROR, AssetCheckSeverity.WARN
 SHOWN_KEYS = 20
 
-# Canonical staging tables: primary key and required columns.
+# Canonical staging tables: primary key, and the columns every row needs whatever its status.
 STAGING_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "contacts": (("contact_id",), ("created_at",)),
     "accounts": (("account_id",), ()),
-    "deals": (("deal_id",), ("status", "created_at", "amount", "currency")),
+    "deals": (("deal_id",), ("status", "created_at")),
     "spend": (("spend_date", "platform", "campaign_id"), ("spend", "currency")),
     "costs": (("cost_id",), ("start_date", "end_date", "team", "category", "amount", "currency")),
     "touchpoints": (("touchpoint_id",), ("contact_id", "touched_at", "channel")),
@@ -36,13 +48,37 @@ STAGING_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fx": (("rate_date", "base_currency", "quote_currency"), ("rate",)),
 }
 
-# Money tables whose amounts must convert to the reporting currency: (intermediate table, key, date, currency).
+# Amounts that count in a published number, converted in the intermediate layer (`amount`, then NULL when it
+# has no rate): staging table -> (converted table, which rows, key, date, converted amount).
 CONVERTED = {
-    "deals": ("intermediate.deals", "deal_id", "coalesce(closed_date, created_date)", "currency"),
-    "spend": ("intermediate.sm_costs_daily", "cost_item || ' ' || cost_date", "cost_date", "currency"),
-    "costs": ("intermediate.sm_costs_daily", "cost_item", "cost_date", "currency"),
-    "orders": ("intermediate.revenue_events", "revenue_id", "revenue_date", "currency"),
+    "deals": ("intermediate.revenue_events", "revenue_source = 'deal'", "revenue_id", "revenue_date",
+              "revenue_reporting"),
+    "orders": ("intermediate.revenue_events", "revenue_source = 'order'", "revenue_id", "revenue_date",
+               "revenue_reporting"),
+    "spend": ("intermediate.sm_costs_daily", "cost_type = 'paid_media'", "cost_item || ' ' || cost_date",
+              "cost_date", "amount_reporting"),
+    "costs": ("intermediate.sm_costs_daily", "cost_type = 'other'", "cost_item", "cost_date", "amount_reporting"),
 }
+
+# Numbers that count, which must be finite: staging table -> (column, which rows count).
+FINITE = {"deals": ("amount", "status = 'won'"), "orders": ("amount", "true"), "spend": ("spend", "true"),
+          "costs": ("amount", "true"), "fx": ("rate", "true")}
+
+# Every currency an amount that counts is in (won deals, orders, spend, costs).
+COUNTED_CURRENCIES_SQL = """
+    SELECT currency FROM staging.deals WHERE status = 'won' AND amount IS NOT NULL
+    UNION ALL SELECT currency FROM staging.orders
+    UNION ALL SELECT currency FROM staging.spend
+    UNION ALL SELECT currency FROM staging.costs"""
+
+# The FX rates leave the reporting currency out altogether: a configuration problem, reported once by
+# staging/fx:reporting_currency_has_rates rather than once per amount.
+REPORTING_CURRENCY_UNQUOTED = ("(EXISTS (SELECT 1 FROM staging.fx) AND NOT EXISTS (SELECT 1 FROM staging.fx "
+                               "WHERE getvariable('reporting_currency') IN (base_currency, quote_currency)))")
+
+FIX_RECORDS = "Fix these records in the CRM or export file they come from, then run `payback run`."
+FIX_EXPORT_FILES = ("Fix each file named and drop it again in the exports folder (PAYBACK_EXPORTS_DIR); "
+                    "its rejects are then replaced.")
 
 
 @dataclass(frozen=True)
@@ -51,6 +87,8 @@ class Check:
     name: str
     description: str
     failing_rows_sql: str
+    severity: AssetCheckSeverity
+    fix: str
     additional_deps: tuple[tuple[str, str], ...] = ()
 
 
@@ -63,35 +101,117 @@ def _key_checks(schema: str, table: str, key: tuple[str, ...], required: tuple[s
     key_sql = _key_sql(key)
     checks = [Check(
         (schema, table), "primary_key_unique_not_null",
-        f"Every row of {full} has a {'/'.join(key)} and no two rows share one.",
+        f"Every row of {full} has a {'/'.join(key)} and no two rows share one (a shared key counts twice).",
         f"SELECT {key_sql} AS key, CASE WHEN count(*) > 1 THEN count(*) || ' rows share this key' "
         f"ELSE 'key is null' END AS problem FROM {full} GROUP BY ALL "
-        f"HAVING count(*) > 1 OR bool_or({' OR '.join(f'{c} IS NULL' for c in key)})")]
+        f"HAVING count(*) > 1 OR bool_or({' OR '.join(f'{c} IS NULL' for c in key)})",
+        ERROR, FIX_RECORDS)]
     if required:
         missing = " || ".join(f"CASE WHEN {c} IS NULL THEN '{c} ' ELSE '' END" for c in required)
         checks.append(Check(
             (schema, table), "required_fields_present",
             f"Every row of {full} has {', '.join(required)}.",
             f"SELECT {key_sql} AS key, 'missing ' || trim({missing}) AS problem FROM {full} "
-            f"WHERE {' OR '.join(f'{c} IS NULL' for c in required)}"))
+            f"WHERE {' OR '.join(f'{c} IS NULL' for c in required)}",
+            ERROR, FIX_RECORDS))
     return checks
 
 
+def _rejects_sql(where: str) -> str:
+    return (f"SELECT file || coalesce(':' || line, '') AS key, reason AS problem FROM {DATASET}.{REJECTS_TABLE} "
+            f"WHERE {where} AND NOT coalesce(_tombstone, false) ORDER BY file, line")
+
+
 def _raw_checks() -> list[Check]:
+    """Every export kind feeds a published number (a deal may be a win, a contact is a lead, a company or a
+    touchpoint decides a segment, spend, costs, orders and rates are money), so a rejected row or file of a
+    known kind is an ERROR. A file whose name matches no kind is a WARN: nothing is read from it."""
     checks = []
     for kind in KINDS.values():
         required = tuple(c.name for c in kind.columns if c.required and c.name not in kind.primary_key)
         checks += _key_checks(DATASET, kind.name, kind.primary_key, required)
         checks.append(Check(
             (DATASET, kind.name), "no_rejects",
-            f"No row of the {kind.name} exports was rejected (see raw_exports.rejects for the reasons).",
-            f"SELECT file || coalesce(':' || line, '') AS key, reason AS problem FROM {DATASET}.{REJECTS_TABLE} "
-            f"WHERE kind = '{kind.name}' AND NOT coalesce(_tombstone, false) ORDER BY file, line"))
+            f"No row of the {kind.name} exports was rejected (see raw_exports.rejects for the reasons): a "
+            "rejected row is missing from every number it would have counted in.",
+            _rejects_sql(f"kind = '{kind.name}'"), ERROR, FIX_EXPORT_FILES))
     checks.append(Check(
         (DATASET, REJECTS_TABLE), "no_rejects",
-        "No export file or row broke the contract: every file has a known name and every row loaded.",
-        f"SELECT file || coalesce(':' || line, '') AS key, reason AS problem FROM {DATASET}.{REJECTS_TABLE} "
-        "WHERE NOT coalesce(_tombstone, false) ORDER BY file, line"))
+        "Every file in the exports folder has the name of a known export kind (contacts, deals, …); a file that "
+        "matches none is not read. Rejected rows of each kind are reported by raw_exports/<kind>:no_rejects.",
+        _rejects_sql("kind IS NULL"), WARN,
+        "Rename each file named to its kind (e.g. deals_2025-03.csv), or move it out of the exports folder."))
+    return checks
+
+
+def _deal_checks() -> list[Check]:
+    """A won deal counts (a new customer, revenue); an open or lost deal counts in no published number, and a
+    CRM normally holds many without an amount or without a company or contact."""
+    won_missing = ("CASE WHEN amount IS NULL THEN 'amount ' ELSE '' END || "
+                   "CASE WHEN amount IS NOT NULL AND currency IS NULL THEN 'currency ' ELSE '' END || "
+                   "CASE WHEN account_id IS NULL THEN 'company or contact ' ELSE '' END || "
+                   "CASE WHEN closed_at IS NULL THEN 'close date ' ELSE '' END")
+    return [
+        Check(("staging", "deals"), "won_deals_complete",
+              "Every won deal has an amount (with its currency), a live company or contact (its account), and a "
+              "close date: "
+              "without them a new customer or its revenue is missing.",
+              f"SELECT deal_id AS key, 'won deal without ' || replace(trim({won_missing}), ' ', ', ') AS problem "
+              "FROM intermediate.deals WHERE status = 'won' "
+              "AND (amount IS NULL OR currency IS NULL OR account_id IS NULL OR closed_at IS NULL) "
+              "ORDER BY deal_id",
+              ERROR, "Set the amount, company or contact, and close date of each won deal named, in the CRM or "
+              "export file it comes from, then run `payback run`.",
+              additional_deps=(("intermediate", "deals"),)),
+        Check(("staging", "deals"), "open_and_lost_deals_have_amount",
+              "Open and lost deals without an amount (normal in a CRM; no published number uses them).",
+              "SELECT deal_id AS key, status || ' deal without an amount' AS problem FROM staging.deals "
+              "WHERE status IN ('open', 'lost') AND amount IS NULL ORDER BY deal_id",
+              WARN, "Nothing to do unless you expect these deals to have an amount."),
+        Check(("staging", "deals"), "open_and_lost_deals_have_account",
+              "Open and lost deals without a company or contact (normal in a CRM; no published number uses "
+              "them).",
+              "SELECT deal_id AS key, status || ' deal without a company or contact' AS problem "
+              "FROM intermediate.deals WHERE status IN ('open', 'lost') AND account_id IS NULL ORDER BY deal_id",
+              WARN, "Nothing to do unless you expect these deals to be associated.",
+              additional_deps=(("intermediate", "deals"),)),
+    ]
+
+
+def _currency_checks() -> list[Check]:
+    checks = []
+    for table, (converted, counted, key, day, amount_reporting) in CONVERTED.items():
+        checks.append(Check(
+            ("staging", table), "currency_convertible",
+            f"Every amount of staging.{table} that counts has an FX rate to the reporting currency on or before "
+            "its date; amounts without one are left out of every total. (When the rates leave REPORTING_CURRENCY "
+            "out altogether, staging/fx:reporting_currency_has_rates says so once instead.)",
+            f"SELECT {key} AS key, 'no FX rate from ' || any_value(currency) || ' to ' "
+            f"|| getvariable('reporting_currency') || ' on or before ' || min({day}) AS problem "
+            f"FROM {converted} WHERE {counted} AND amount IS NOT NULL AND {amount_reporting} IS NULL "
+            f"AND NOT {REPORTING_CURRENCY_UNQUOTED} GROUP BY 1 ORDER BY 1",
+            ERROR, "Add fx_rates rows for each currency named, on or before the dates named, then run "
+            "`payback run`.",
+            additional_deps=(tuple(converted.split(".")), ("staging", "fx"))))
+    checks.append(Check(
+        ("staging", "fx"), "reporting_currency_has_rates",
+        "REPORTING_CURRENCY can be reached: when there are FX rates and an amount that counts is in another "
+        "currency, some rate involves the reporting currency.",
+        f"""WITH foreign_amounts AS (
+                SELECT currency, count(*) AS amounts FROM ({COUNTED_CURRENCIES_SQL})
+                WHERE currency <> getvariable('reporting_currency') GROUP BY currency),
+            quoted AS (SELECT DISTINCT unnest([base_currency, quote_currency]) AS currency FROM staging.fx)
+        SELECT 'REPORTING_CURRENCY=' || getvariable('reporting_currency') AS key,
+            'no FX rate involves ' || getvariable('reporting_currency')
+            || ' (the rates quote ' || (SELECT string_agg(currency, ', ' ORDER BY currency) FROM quoted)
+            || '): ' || sum(amounts) || ' amount(s) in ' || string_agg(currency, ', ' ORDER BY currency)
+            || ' cannot be converted' AS problem
+        FROM foreign_amounts
+        WHERE {REPORTING_CURRENCY_UNQUOTED}
+        HAVING count(*) > 0""",
+        ERROR, "Configuration: set REPORTING_CURRENCY to a currency the FX rates quote, or add fx_rates for it; "
+        "then run `payback run`.",
+        additional_deps=(("staging", "deals"), ("staging", "orders"), ("staging", "spend"), ("staging", "costs"))))
     return checks
 
 
@@ -99,23 +219,19 @@ def _staging_checks() -> list[Check]:
     checks = []
     for table, (key, required) in STAGING_KEYS.items():
         checks += _key_checks("staging", table, key, required)
-    for table, (converted, key, day, currency) in CONVERTED.items():
-        where = {"spend": "cost_type = 'paid_media' AND ", "costs": "cost_type = 'other' AND "}.get(table, "")
+    checks += _deal_checks() + _currency_checks()
+    for table, (column, counted) in FINITE.items():
         checks.append(Check(
-            ("staging", table), "currency_convertible",
-            f"Every amount of staging.{table} has an FX rate to the reporting currency on or before its date; "
-            "amounts without one are left out of every total.",
-            f"SELECT {key} AS key, 'no FX rate for ' || any_value({currency}) || ' on or before ' "
-            f"|| min({day}) AS problem FROM {converted} WHERE {where}fx_missing GROUP BY 1",
-            additional_deps=(tuple(converted.split(".")),)))
+            ("staging", table), "amounts_are_numbers",
+            f"Every {column} of staging.{table} that counts is a finite number, not NaN or infinity.",
+            f"SELECT {_key_sql(STAGING_KEYS[table][0])} AS key, '{column} is ' || {column} AS problem "
+            f"FROM staging.{table} WHERE {counted} AND NOT isfinite({column})",
+            ERROR, FIX_RECORDS))
     checks.append(Check(
         ("staging", "spend"), "spend_not_negative", "Paid media spend is never negative.",
         f"SELECT {_key_sql(STAGING_KEYS['spend'][0])} AS key, 'spend ' || spend AS problem "
-        "FROM staging.spend WHERE spend < 0"))
-    checks.append(Check(
-        ("staging", "rejects"), "no_rejects", "No input row or file broke the export contract.",
-        "SELECT file || coalesce(':' || line, '') AS key, reason AS problem FROM staging.rejects "
-        "ORDER BY file, line"))
+        "FROM staging.spend WHERE spend < 0",
+        ERROR, FIX_RECORDS))
     return checks
 
 
@@ -130,20 +246,26 @@ def evaluate(con, check: Check) -> AssetCheckResult:
     shown = [f"{key}: {problem}" for key, problem, _ in rows]
     return AssetCheckResult(
         passed=count == 0,
-        severity=AssetCheckSeverity.ERROR,
+        severity=check.severity,
         description=None if count == 0 else f"{count} failing row(s): " + "; ".join(shown[:5])
         + (" …" if count > 5 else ""),
         metadata={"failing_rows": count,
-                  "failing_keys": MetadataValue.md("\n".join(f"- {line}" for line in shown) or "none")},
+                  "failing_keys": MetadataValue.md("\n".join(f"- {line}" for line in shown) or "none"),
+                  "fix": check.fix},
     )
 
 
 def build_asset_check(check: Check, settings: Settings) -> AssetChecksDefinition:
     @asset_check(asset=AssetKey(list(check.table)), name=check.name, description=check.description,
+                 metadata={"severity": check.severity.value, "fix": check.fix},
                  additional_deps=[AssetKey(list(dep)) for dep in check.additional_deps], pool=DUCKDB_POOL)
-    def data_quality_check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    def data_quality_check(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
         with closing(connect(settings, read_only=True, wait_seconds=STEP_WAIT_SECONDS,
                              say=context.log.info)) as con:
-            return evaluate(con, check)
+            result = evaluate(con, check)
+        yield result
+        if not result.passed and check.severity == ERROR:
+            raise Failure(f"ERROR check failed: {'/'.join(check.table)} {check.name}: {result.description}. "
+                          f"{check.fix}", allow_retries=False)
 
     return data_quality_check

@@ -5,8 +5,10 @@ import csv
 import fnmatch
 import json
 import logging
+import math
 import os
 import sys
+import textwrap
 from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
@@ -70,9 +72,11 @@ def _root_cause(error) -> str:
 
 
 def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
-    """Materialize the selected assets through the Dagster instance; print failed checks. True when clean."""
+    """Materialize the selected assets through the Dagster instance; print failed steps and checks. True when
+    nothing failed but WARN checks."""
     from pipelines.definitions import REFRESH_JOB, build_definitions
     from pipelines.local_run import RunInterrupted, execute, exit_on_interrupt, project_instance
+    from pipelines.run_report import report_checks, step_failures
 
     progress = logging.getLogger("payback.progress")
     progress.setLevel(logging.INFO)
@@ -87,23 +91,10 @@ def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
                          run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     except RunInterrupted:
         exit_on_interrupt()
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"payback: {event.step_key} failed: {_root_cause(event.step_failure_data.error)}",
-                      file=sys.stderr)
-        return False
-    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    for evaluation in failed:
-        shown = evaluation.metadata.get("failing_keys")
-        print(f"✗ check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: "
-              f"{evaluation.metadata['failing_rows'].value} failing row(s)")
-        for line in (shown.value if shown else "").splitlines()[:10]:
-            print(f"    {line}")
-    if failed:
-        print("Fix the rows named above in your export files and drop them again in "
-              f"{settings.exports_dir}; then run `payback run`. Rejected rows are in raw_exports.rejects.")
-    return not failed
+    failures = step_failures(result)
+    for event in failures:
+        print(f"payback: {event.step_key} failed: {_root_cause(event.step_failure_data.error)}", file=sys.stderr)
+    return report_checks(result) and not failures
 
 
 def _format(value) -> str:
@@ -116,10 +107,13 @@ def _format(value) -> str:
     return str(value)
 
 
-def print_table(columns: list[str], rows: list[tuple]) -> None:
+def print_table(columns: list[str], rows: list[tuple], right: list[bool] | None = None) -> None:
+    """Rows under a header; numeric columns right-aligned unless `right` says which."""
     cells = [[_format(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    right = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) for i in range(len(columns))]
+    if right is None:
+        right = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows)
+                 for i in range(len(columns))]
 
     def line(values):
         padded = (v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True))
@@ -131,6 +125,8 @@ def print_table(columns: list[str], rows: list[tuple]) -> None:
         print(line(row))
 
 
+# The last complete months and quarters at the as-of date of the build (the parameter), up to the last day
+# with data.
 SUMMARY_SQL = """
 with latest as (
     select greatest(
@@ -142,41 +138,74 @@ complete as (
     select u.*, row_number() over (partition by period_grain order by period_start desc) as recency
     from marts.unit_economics u, latest
     where period_grain in ('month', 'quarter')
-      and period_end <= current_date
+      and period_end <= ?
       and period_start <= last_data_day
 )
 select
     case period_grain when 'month' then strftime(period_start, '%Y-%m')
          else year(period_start) || '-Q' || quarter(period_start) end as period,
-    paid_spend as spend, sm_cost, new_customers, cac, ltv, ltv_to_cac, cac_payback_months as payback_months,
-    retention_rate, lead_to_customer_rate as conversion_rate, ltv_to_cac_status, payback_status
+    paid_spend as spend, sm_cost, new_customers, cac, ltv, ltv_to_cac, ltv_to_cac_status,
+    cac_payback_months as payback_months, payback_status, retention_rate, lead_to_customer_rate as conversion_rate
 from complete
 where (period_grain = 'month' and recency <= 3) or (period_grain = 'quarter' and recency <= 4)
 order by period_grain, period_start
 """
 
+SUMMARY_COLUMNS = ["period", "spend", "S&M cost", "new cust.", "CAC", "LTV", "LTV:CAC", "payback (mo)",
+                   "retention", "conversion"]
+STATUS_MARKS = {"on_target": "✓", "below_target": "✗", "too_slow": "✗"}
+
+
+def _defined(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def _summary_row(row: tuple) -> tuple[str, ...]:
+    """One period as printed: money in whole units, a dash for anything undefined (NULL or NaN), each target's
+    status as a mark beside its number."""
+    (period, spend, sm_cost, new_customers, cac, ltv, ltv_to_cac, ltv_to_cac_status, payback, payback_status,
+     retention, conversion) = row
+
+    def shown(value, pattern: str, status: str | None = None) -> str:
+        if not _defined(value):
+            return "—"
+        return pattern.format(value) + (f" {STATUS_MARKS[status]}" if status in STATUS_MARKS else "")
+
+    return (period, shown(spend, "{:,.0f}"), shown(sm_cost, "{:,.0f}"), shown(new_customers, "{:,}"),
+            shown(cac, "{:,.0f}"), shown(ltv, "{:,.0f}"), shown(ltv_to_cac, "{:.1f}x", ltv_to_cac_status),
+            shown(payback, "{:.1f}", payback_status), shown(retention, "{:.1%}"), shown(conversion, "{:.1%}"))
+
 
 def print_summary(settings: Settings) -> None:
+    """The headline numbers, labelled with the settings the tables were built with (marts.build_info), and a
+    warning when the current settings differ."""
+    from pipelines.build_info import differences, read_build_info
 
     with closing(read_connection(settings)) as con:
-        rows = con.execute(SUMMARY_SQL).fetchall()
-    columns = ["period", "spend", "S&M cost", "new cust.", "CAC", "LTV", "LTV:CAC", "payback (mo)",
-               "retention", "conversion", "LTV:CAC status", "payback status"]
+        built = read_build_info(con)
+        rows = con.execute(SUMMARY_SQL, [built["as_of"]]).fetchall() if built else []
+    if built is None:
+        print("These tables were built by an earlier version of Payback, which did not record its settings: run "
+              "`payback run` to rebuild.")
+        return
+    changed = differences(built, settings, compare_as_of=bool(os.environ.get("PAYBACK_AS_OF", "").strip()))
+    if changed:
+        print("⚠ The settings changed since these tables were built; the figures below are the tables':")
+        for difference in changed:
+            print(f"    {difference}")
+        print("  Run `payback run` to rebuild them with the current settings.")
     if not rows:
         print("No complete month or quarter with data yet: drop exports and run `payback run`.")
         return
-    shown = []
-    for row in rows:
-        row = list(row)
-        for i in (8, 9):
-            row[i] = None if row[i] is None else f"{row[i]:.1%}"
-        row[6] = None if row[6] is None else f"{row[6]:.1f}x"
-        row[7] = None if row[7] is None else round(row[7], 1)
-        shown.append(tuple(row))
-    print(f"Payback — last complete months and quarters (money in {settings.reporting_currency}; "
-          f"targets: LTV:CAC ≥ {settings.ltv_cac_target:g}, payback ≤ {settings.payback_target_months:g} months)")
-    print_table(columns, shown)
-    print("Definitions: docs/metrics.md · all periods: payback query \"select * from marts.unit_economics\"")
+    print(f"Payback — last complete months and quarters, as of {built['as_of']} "
+          f"(built {built['built_at']:%Y-%m-%d %H:%M} UTC)")
+    print(f"Money in {built['reporting_currency']}; S&M cost = paid spend + every other sales and marketing cost. "
+          f"Targets: LTV:CAC ≥ {built['ltv_cac_target']:g}, payback ≤ {built['payback_target_months']:g} months.")
+    print_table(SUMMARY_COLUMNS, [_summary_row(row) for row in rows], right=[False] + [True] * 9)
+    print("✓ target met · ✗ missed (LTV:CAC below target, payback too slow) · — undefined, never zero: no cost data, "
+          "no new")
+    print("customer, or no customer lost (no formula LTV). Definitions: docs/metrics.md")
+    print('All periods: payback query "select * from marts.unit_economics"')
 
 
 # Every source Payback knows: its raw schema and what configures it.
@@ -316,8 +345,9 @@ def _command(args) -> int:
         from pipelines.demo_data import generate
 
         written = generate(settings.exports_dir)
-        print(f"Wrote sample exports to {settings.exports_dir}: "
-              + ", ".join(f"{name} ({rows:,})" for name, rows in written.items()))
+        print(f"Wrote sample exports to {settings.exports_dir}:")
+        print(textwrap.fill(", ".join(f"{name} ({rows:,})" for name, rows in written.items()), width=118,
+                            initial_indent="  ", subsequent_indent="  "))
     patterns = [p for item in (getattr(args, "select", None) or []) for p in item.split(",") if p]
     print(f"Building {settings.duckdb_path} …")
     clean = run_pipeline(settings, patterns)
@@ -325,8 +355,8 @@ def _command(args) -> int:
         print()
         print_summary(settings)
         print()
-        print("Next: `make ui` to browse the asset graph and checks at http://127.0.0.1:3000, or "
-              "`.venv/bin/payback query \"select * from marts.cac where period_grain = 'quarter'\"`.")
+        print("Next: `make ui` to browse the asset graph and checks at http://127.0.0.1:3000, or")
+        print("  .venv/bin/payback query \"select * from marts.cac where period_grain = 'quarter'\"")
     return 0 if clean else 1
 
 

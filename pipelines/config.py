@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
+from pipelines.exports.contract import DEFAULT_MAX_FUTURE_YEARS, DEFAULT_MIN_DATE, DateWindow
+
 
 class ConfigError(ValueError):
     """A configuration variable has a value Payback cannot use."""
@@ -71,6 +73,9 @@ class Settings:
     # The day every "to date", "active" and "has passed" is judged at: a rebuild on the same data and settings gives
     # the same numbers on any day. Default: today.
     as_of: date = field(default_factory=date.today)
+    # Dates an export may hold: from min_date to max_future_years after as_of; a date outside is rejected.
+    min_date: date = DEFAULT_MIN_DATE
+    max_future_years: int = DEFAULT_MAX_FUTURE_YEARS
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -79,6 +84,11 @@ class Settings:
             self.salesforce_access_token or (self.salesforce_client_id and self.salesforce_client_secret))
         return (("exports",) + (("hubspot",) if self.hubspot_access_token else ())
                 + (("pipedrive",) if self.pipedrive_api_token else ()) + (("salesforce",) if salesforce else ()))
+
+    @property
+    def export_date_window(self) -> DateWindow:
+        """The days a date in an export may fall on."""
+        return DateWindow.around(self.as_of, self.min_date, self.max_future_years)
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -107,6 +117,13 @@ class Settings:
             as_of = date.fromisoformat(as_of_text) if as_of_text else date.today()
         except ValueError:
             raise ConfigError(f"PAYBACK_AS_OF={as_of_text!r} is not a date (YYYY-MM-DD)") from None
+        min_date_text = env.get("PAYBACK_MIN_DATE", "").strip() or DEFAULT_MIN_DATE.isoformat()
+        try:
+            min_date = date.fromisoformat(min_date_text)
+        except ValueError:
+            raise ConfigError(f"PAYBACK_MIN_DATE={min_date_text!r} is not a date (YYYY-MM-DD)") from None
+        if min_date > as_of:
+            raise ConfigError(f"PAYBACK_MIN_DATE={min_date_text!r} is after the as-of date {as_of} (PAYBACK_AS_OF)")
         if allocation not in ("proportional", "unallocated"):
             raise ConfigError(f"OVERHEAD_ALLOCATION={allocation!r} must be 'proportional' or 'unallocated'")
         return cls(
@@ -140,6 +157,9 @@ class Settings:
             salesforce_schedule_cron=env.get("SALESFORCE_SCHEDULE_CRON", "").strip() or "0 5 * * *",
             schedule_cron=env.get("PAYBACK_SCHEDULE_CRON", "").strip() or "0 6 * * *",
             as_of=as_of,
+            min_date=min_date,
+            max_future_years=int(_number(env, "PAYBACK_MAX_FUTURE_YEARS", str(DEFAULT_MAX_FUTURE_YEARS), low=0,
+                                         high=1000, integer=True)),
         )
 
     def sql_variables(self) -> dict[str, object]:

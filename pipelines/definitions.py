@@ -4,6 +4,7 @@ a sensor on the exports folder. Steps run in one process, one at a time: DuckDB 
 import hashlib
 
 from dagster import (
+    AssetKey,
     AssetSelection,
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -19,6 +20,7 @@ from dagster import (
 )
 from dagster_dlt import DagsterDltResource
 
+from pipelines.build_info import build_info_asset
 from pipelines.checks import all_checks, build_asset_check
 from pipelines.config import Settings
 from pipelines.exports.source import fingerprint, list_export_files
@@ -56,7 +58,9 @@ def writer_pool_recovery(context: SensorEvaluationContext):
 def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     raw_assets = build_all_raw_assets(settings)
-    sql_assets = [build_sql_asset(model, settings) for model in discover_models(settings.sources)]
+    models = discover_models(settings.sources)
+    sql_assets = [build_sql_asset(model, settings) for model in models]
+    build_info = build_info_asset(settings, [AssetKey([m.schema, m.name]) for m in models if m.schema == "marts"])
     refresh = define_asset_job(REFRESH_JOB, selection=AssetSelection.all(),
                                description="Sync every configured source and rebuild every table.")
     jobs, schedules = [refresh], [ScheduleDefinition(name="daily_refresh", job=refresh,
@@ -72,7 +76,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             schedules.append(ScheduleDefinition(name=f"{source}_daily", job=job, cron_schedule=cron,
                                                 default_status=DefaultScheduleStatus.RUNNING))
     return Definitions(
-        assets=[*raw_assets, *sql_assets],
+        assets=[*raw_assets, *sql_assets, build_info],
         asset_checks=[build_asset_check(check, settings) for check in all_checks()],
         jobs=jobs,
         schedules=schedules,

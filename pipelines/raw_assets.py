@@ -114,9 +114,11 @@ def build_raw_assets(settings: Settings, name: str, dataset: str, source, tables
 def build_all_raw_assets(settings: Settings) -> list[AssetsDefinition]:
     """The export folder always; each CRM whose credentials are set."""
     assets = [build_raw_assets(settings, "exports", EXPORTS_DATASET,
-                               exports_source(settings.exports_dir, settings.reporting_timezone), declared_tables(),
+                               exports_source(settings.exports_dir, settings.reporting_timezone,
+                                              settings.export_date_window), declared_tables(),
                                sync=partial(sync_exports, exports_dir=settings.exports_dir,
-                                            reporting_timezone=settings.reporting_timezone))]
+                                            reporting_timezone=settings.reporting_timezone,
+                                            date_window=settings.export_date_window))]
     if settings.hubspot_access_token:
         source = hubspot_source(access_token=settings.hubspot_access_token, base_url=settings.hubspot_base_url,
                                 extra_properties=settings.hubspot_extra_properties,

@@ -11,6 +11,7 @@ from pipelines.config import Settings
 from pipelines.definitions import REFRESH_JOB, build_definitions
 from pipelines.dlt_errors import wrapped_error
 from pipelines.raw_assets import make_pipeline
+from pipelines.run_report import step_failures
 from pipelines.warehouse import TRANSFORMS_DIR
 
 
@@ -29,11 +30,14 @@ class Project:
         return path
 
     def run(self, selection=None):
-        """Materialize every asset (and run every check) through Dagster; returns the execution result."""
+        """Materialize every asset (and run every check) through Dagster; returns the execution result. A failed
+        ERROR check fails the run on purpose (see failed_checks); any other failed step fails here."""
         defs = build_definitions(self.settings)
         job = defs.resolve_job_def(REFRESH_JOB)
-        result = job.execute_in_process(instance=DagsterInstance.ephemeral(), asset_selection=selection)
-        assert result.success
+        result = job.execute_in_process(instance=DagsterInstance.ephemeral(), asset_selection=selection,
+                                        raise_on_error=False)
+        failures = step_failures(result)
+        assert not failures, failures[0].step_failure_data.error.to_string()
         return result
 
     def query(self, sql: str, params=None) -> list[tuple]:

@@ -51,3 +51,14 @@ def test_timestamps_are_stored_as_utc_without_time_zone(demo):
     types = dict(project.query("SELECT column_name, data_type FROM information_schema.columns "
                                "WHERE table_schema = 'raw_exports' AND table_name = 'deals'"))
     assert types["closed_at"] == "TIMESTAMP" and types["created_at"] == "TIMESTAMP"
+
+
+def test_demo_summary_fits_in_120_columns(demo, capsys):
+    from pipelines.cli import print_summary
+
+    project, _, _ = demo
+    print_summary(project.settings)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Payback — last complete months and quarters, as of ")
+    assert len([line for line in lines if line[:2] == "20"]) == 7  # 3 months and 4 quarters
+    assert max(len(line) for line in lines) <= 120

@@ -162,8 +162,9 @@ def test_marts_from_hubspot_equal_marts_from_the_same_exports(tmp_path, hubspot)
     exports.run()
     assert crm.query("SELECT DISTINCT source_system FROM staging.deals") == [("hubspot",)]
     assert_same_marts(crm, exports)
-    assert crm.one("SELECT new_customers, cac FROM marts.cac WHERE period_grain = 'month' "
-                   "AND period_start = '2025-02-01'") == (2, 0.0)
+    # No spend and no ledger line in February: no cost data, so no CAC (never 0).
+    assert crm.one("SELECT new_customers, cac, cac_null_reason FROM marts.cac WHERE period_grain = 'month' "
+                   "AND period_start = '2025-02-01'") == (2, None, "no_cost_data")
 
 
 def test_cli_run_select_hubspot_syncs_it_and_sources_reports_it(tmp_path, hubspot, monkeypatch, capsys):

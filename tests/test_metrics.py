@@ -18,8 +18,15 @@ The fixture, reporting currency EUR, time zone UTC, one FX rate (1 EUR = 1.25 US
 Everything "to date" is judged at PAYBACK_AS_OF = 2026-03-25.
 """
 
+import shutil
+from contextlib import closing
+from datetime import date
+
 import pytest
 
+from pipelines.config import Settings
+from pipelines.sql_models import discover_models
+from pipelines.warehouse import connect
 from tests.conftest import Project, failed_checks
 
 
@@ -100,7 +107,25 @@ def test_cac_paid_cac_and_cpl_by_month_and_quarter(built, grain, start, expected
 
 
 def test_zero_new_customers_gives_null_cac_but_still_shows_cost(built):
-    assert row(built, "cac", "month", "2025-01-01", "sm_cost, cac") == (pytest.approx(1680), None)
+    assert row(built, "cac", "month", "2025-01-01", "sm_cost, cac, cac_null_reason") == (
+        pytest.approx(1680), None, "no_new_customers")
+    assert row(built, "cac", "month", "2025-02-01", "cac_null_reason") == (None,)
+
+
+def test_period_without_cost_data_has_null_costs_and_ratios_not_zero(built):
+    # December 2024: D is acquired (d0) and c5 becomes a lead, but no spend and no ledger line covers any day of it.
+    assert row(built, "cac", "month", "2024-12-01",
+               "paid_spend, other_sm_cost, sm_cost, new_customers, new_leads, cac, paid_cac, cpl, cac_null_reason"
+               ) == (None, None, None, 1, 1, None, None, None, "no_cost_data")
+    # With no CAC there is no payback and no LTV:CAC: nothing is on target.
+    assert row(built, "unit_economics", "month", "2024-12-01",
+               "cac, cac_null_reason, cac_payback_months, ltv_to_cac, payback_status, ltv_to_cac_status, status"
+               ) == (None, "no_cost_data", None, None, "unknown", "unknown", "unknown")
+    # Q4 2024 is December alone: the same.
+    assert row(built, "cac", "quarter", "2024-10-01", "sm_cost, cac_null_reason") == (None, "no_cost_data")
+    # Each segment's cost is unknown too, and they still sum to the period's (unknown) cost.
+    assert built.query("SELECT DISTINCT sm_cost FROM marts.cac_by_segment WHERE period_grain = 'month' "
+                       "AND period_start = '2024-12-01'") == [(None,)]
 
 
 def test_second_win_of_same_account_is_expansion_not_new_customer(built):
@@ -163,6 +188,33 @@ def test_unit_economics_for_march(built):
     assert actual[:6] == pytest.approx((670, arpa, churn, ltv, ltv / 670, 670 / arpa))
     # LTV:CAC 2.09 < 3 misses its target; payback 1.9 months <= 12 meets it: off target overall.
     assert actual[6:] == ("below_target", "on_target", "off_target")
+
+
+def test_payback_slower_than_target_is_too_slow(built, tmp_path):
+    # February: CAC 1600 / 2 = 800. Recognized revenue: d0 1000*28/365 + d1 1200*28/365 + d4 600*4/28 (its 4 of 28
+    # contract days); active account-months 1 + 2 = 3. Payback = 800 / (revenue / 3) = 9.43 months: on target at
+    # 12, too slow at PAYBACK_TARGET_MONTHS=9 (unit_economics rebuilt on a copy of the database).
+    arpa = (1000 * 28 / 365 + 1200 * 28 / 365 + 600 * 4 / 28) / 3
+    assert row(built, "unit_economics", "month", "2025-02-01", "cac_payback_months, payback_status") == (
+        pytest.approx(800 / arpa), "on_target")
+    shutil.copy(built.settings.duckdb_path, tmp_path / "copy.duckdb")
+    settings = Settings.from_env({"PAYBACK_DUCKDB_PATH": str(tmp_path / "copy.duckdb"), "PAYBACK_TARGET_MONTHS": "9"})
+    model = next(m for m in discover_models() if (m.schema, m.name) == ("marts", "unit_economics"))
+    with closing(connect(settings)) as con:
+        model.materialize(con)
+        assert con.execute("SELECT payback_status, status FROM marts.unit_economics WHERE period_grain = 'month' "
+                           "AND period_start = '2025-02-01'").fetchall() == [("too_slow", "off_target")]
+
+
+def test_cohort_ltv_to_cac_once_the_cohort_has_had_12_and_24_months(built):
+    # February 2025 cohort (A, C), CAC 800. Realized LTV at 12 and at 24 months: A d1 1200 + d2 400, C d4 600, so
+    # (1600 + 600) / 2 = 1100 either way; published once the last day of February 2025 is 12 (24) months old.
+    ltv_12m, ltv_24m = row(built, "unit_economics", "month", "2025-02-01",
+                           "cohort_ltv_to_cac_12m, cohort_ltv_to_cac_24m")
+    assert ltv_12m == pytest.approx(1100 / 800)
+    assert ltv_24m == (pytest.approx(1100 / 800) if date.today() >= date(2027, 2, 28) else None)
+    # December 2024 cohort (D): no CAC (no cost data), so no cohort LTV:CAC either.
+    assert row(built, "unit_economics", "month", "2024-12-01", "cohort_ltv_to_cac_12m") == (None,)
 
 
 def test_cohort_retention_triangle(built):

@@ -2,6 +2,7 @@
 Dagster check fails naming the rows."""
 
 import json
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -9,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.exports import reader
-from pipelines.exports.contract import KINDS
+from pipelines.exports.contract import KINDS, DateWindow
 from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.reader import BATCH_ROWS, KEY_CHECK_ROWS, KeyRepeated, plan_file, read_file
 from pipelines.exports.source import _reader_connection
@@ -35,7 +36,7 @@ EXPECTED_REASONS = {
     3: "unknown status: pending (expected open | won | lost)",
     4: "unparseable number in amount: 12abc",
     5: "unparseable timestamp in created_at: yesterday",
-    6: "unknown currency in currency: EURO",
+    6: "unknown currency in currency: EURO (not an ISO 4217 code)",
     7: "missing required field deal_id",
     8: "deal closed before it was created (closed_at < created_at)",
     9: "closed_at is required when status is won or lost",
@@ -128,17 +129,18 @@ def test_currency_without_rate_is_flagged_and_left_out_of_totals(tmp_path):
                        "AND period_start = '2025-01-01'") == (95, 1)
     assert project.one("SELECT count(*) FROM staging.spend") == (3,)
     failed = failed_checks(result)
-    assert "no FX rate for JPY" in failed["staging/spend:currency_convertible"].metadata["failing_keys"].value
+    shown = failed["staging/spend:currency_convertible"].metadata["failing_keys"].value
+    assert "no FX rate from JPY to EUR on or before 2025-01-11" in shown
     assert "spend -5" in failed["staging/spend:spend_not_negative"].metadata["failing_keys"].value
 
 
-def read_deals(path, batch_rows: int = BATCH_ROWS, count_keys: bool = True,
-               timezone: str = "UTC") -> tuple[pa.Table | None, list[pa.Table]]:
+def read_deals(path, batch_rows: int = BATCH_ROWS, count_keys: bool = True, timezone: str = "UTC",
+               date_window: DateWindow | None = None) -> tuple[pa.Table | None, list[pa.Table]]:
     """A deals export read straight through the reader: its good rows (None when none) and its rejects."""
     con = _reader_connection(timezone)
     with ParquetHandoff(path.parent, not_null=KINDS["deals"].primary_key) as good_rows:
-        rejects = list(read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys), good_rows,
-                                 batch_rows))
+        rejects = list(read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys, date_window),
+                                 good_rows, batch_rows))
         return (pq.read_table(good_rows.path) if good_rows.rows else None), rejects
 
 
@@ -264,3 +266,69 @@ def test_keys_assumed_unique_are_checked_after_the_last_row(tmp_path, monkeypatc
             with pytest.raises(KeyRepeated, match="^deals.csv: a deal_id appears more than once$"):
                 list(read_file(con, plan_file(con, path, path.name, KINDS["deals"], count_keys=False), good_rows))
             assert pq.read_table(good_rows.path)["amount"].to_pylist() == written
+
+
+def test_special_numbers_are_rejected_not_loaded(tmp_path):
+    """DuckDB reads NaN, inf and 1e309 (past the largest double) as numbers; loaded, they made every sum NaN or
+    infinite (and a NaN payback compared as on target). A negative amount is a number: it loads (a check names it)."""
+    path = tmp_path / "deals.csv"
+    path.write_text("deal_id,company_id,created_at,status,amount,currency\n"
+                    "d1,A,2025-01-05,open,NaN,EUR\nd2,A,2025-01-05,open,inf,EUR\nd3,A,2025-01-05,open,-Infinity,EUR\n"
+                    "d4,A,2025-01-05,open,1e309,EUR\nd5,A,2025-01-05,open,-5,EUR\nd6,A,2025-01-05,open,1e308,EUR\n")
+    good, rejects = read_deals(path)
+    assert reject_lines(rejects) == [(2, "not a finite number in amount: NaN"),
+                                     (3, "not a finite number in amount: inf"),
+                                     (4, "not a finite number in amount: -Infinity"),
+                                     (5, "not a finite number in amount: 1e309")]
+    assert good["amount"].to_pylist() == [-5.0, 1e308]
+
+
+def test_dates_outside_the_window_and_date_words_are_rejected(tmp_path):
+    """The window here is 2000-01-01 to 2030-06-30 (its last day included): 9999-12-31 as "no end" would spread a
+    cost over 8,000 years. DuckDB reads the words `epoch` (as 1970-01-01) and `infinity` as dates: a word is no
+    date, whatever the window. A real 1970-01-01 is merely outside this window."""
+    window = DateWindow(date(2000, 1, 1), date(2030, 6, 30))
+    path = tmp_path / "deals.csv"
+    path.write_text("deal_id,company_id,created_at,status,amount,currency,contract_start,contract_end\n"
+                    "d1,A,2025-01-05,open,1,EUR,2025-01-01,9999-12-31\n"
+                    "d2,A,epoch,open,1,EUR,,\n"
+                    "d3,A,2025-01-05,open,1,EUR,Infinity,\n"
+                    "d4,A,2025-01-05,open,1,EUR,-infinity,\n"
+                    "d5,A,1970-01-01,open,1,EUR,,\n"
+                    "d6,A,1999-12-31T23:59:59Z,open,1,EUR,,\n"
+                    "d7,A,2000-01-01,open,1,EUR,2000-01-01,2030-06-30\n"
+                    "d8,A,2030-06-30T23:59:59Z,open,1,EUR,,2030-07-01\n")
+    good, rejects = read_deals(path, date_window=window)
+    expected = " (expected 2000-01-01 to 2030-06-30: PAYBACK_MIN_DATE, PAYBACK_MAX_FUTURE_YEARS)"
+    assert reject_lines(rejects) == [
+        (2, f"date out of range in contract_end: 9999-12-31{expected}"),
+        (3, "unparseable timestamp in created_at: epoch"),
+        (4, "unparseable date in contract_start: Infinity"),
+        (5, "unparseable date in contract_start: -infinity"),
+        (6, f"timestamp out of range in created_at: 1970-01-01{expected}"),
+        (7, f"timestamp out of range in created_at: 1999-12-31T23:59:59Z{expected}"),
+        (9, f"date out of range in contract_end: 2030-07-01{expected}")]
+    assert good["deal_id"].to_pylist() == ["d7"]
+
+
+def test_a_real_1970_01_01_loads_when_the_window_allows_it(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text("deal_id,company_id,created_at,status,amount,currency\n"
+                    "d1,A,1970-01-01,open,1,EUR\nd2,A,epoch,open,1,EUR\n")
+    good, rejects = read_deals(path, date_window=DateWindow(date(1900, 1, 1), date(2100, 1, 1)))
+    assert reject_lines(rejects) == [(3, "unparseable timestamp in created_at: epoch")]
+    assert good["deal_id"].to_pylist() == ["d1"]
+
+
+def test_currency_codes_are_checked_against_iso_4217(tmp_path):
+    """Three capital letters are not enough: XYZ and the withdrawn HRK have no rate anyone publishes. Codes are
+    compared upper-case (a lower-case `usd` is USD)."""
+    path = tmp_path / "deals.csv"
+    path.write_text("deal_id,company_id,created_at,status,amount,currency\n"
+                    "d1,A,2025-01-05,open,1,XYZ\nd2,A,2025-01-05,open,1,usd\nd3,A,2025-01-05,open,1,HRK\n"
+                    "d4,A,2025-01-05,open,1,CHF\nd5,A,2025-01-05,open,1,E U\n")
+    good, rejects = read_deals(path)
+    assert reject_lines(rejects) == [(2, "unknown currency in currency: XYZ (not an ISO 4217 code)"),
+                                     (4, "unknown currency in currency: HRK (not an ISO 4217 code)"),
+                                     (6, "unknown currency in currency: E U (not an ISO 4217 code)")]
+    assert good["currency"].to_pylist() == ["USD", "CHF"]

@@ -9,14 +9,18 @@ create or replace temp macro local_date(ts) as
 create or replace temp macro to_reporting(amount, currency, rate_to_reporting) as
     case when currency = getvariable('reporting_currency') then amount else amount * rate_to_reporting end;
 
--- Ratio that is NULL, never 0 or infinity, when the denominator is 0 or unknown.
+-- Ratio that is NULL, never 0, infinity or NaN, when the denominator is 0 or unknown or either side is not a
+-- finite number.
 create or replace temp macro safe_divide(numerator, denominator) as
-    case when denominator is null or denominator = 0 then null else numerator / denominator end;
+    case when denominator is null or denominator = 0 or not isfinite(numerator / denominator) then null
+        else numerator / denominator end;
 
 -- A sum of money that does not depend on the order the rows come in: each value rounded to 1e-9 and added exactly
 -- (as a 38-digit decimal). A sum of doubles changes in its last digits with the order DuckDB scans the rows, which a
--- re-sync changes: the same data must give the same numbers bit for bit. NULL values are skipped, as by sum().
-create or replace temp macro exact_sum(x) as cast(sum(cast(x as decimal(38, 9))) as double);
+-- re-sync changes: the same data must give the same numbers bit for bit. NULL values are skipped, as by sum(), and
+-- so are NaN and infinities (the amounts_are_numbers check names them).
+create or replace temp macro exact_sum(x) as
+    cast(sum(cast(case when isfinite(x) then x end as decimal(38, 9))) as double);
 
 -- The mean of the non-NULL values, as exactly as exact_sum.
 create or replace temp macro exact_avg(x) as exact_sum(x) / count(x);

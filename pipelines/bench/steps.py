@@ -54,7 +54,7 @@ def ingest_ours(database: str, exports: str, kinds: list[str] | None = None) -> 
     def run(source):
         pipeline.run(source.with_resources(*kinds) if kinds else source).raise_on_failed_jobs()
 
-    sync_exports(run, print, settings.exports_dir, settings.reporting_timezone)
+    sync_exports(run, print, settings.exports_dir, settings.reporting_timezone, settings.export_date_window)
     with connect(settings) as con:
         ensure_tables(con, "raw_exports", declared_tables())
 

@@ -8,6 +8,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+DEFAULT_MIN_DATE = date(1990, 1, 1)
+DEFAULT_MAX_FUTURE_YEARS = 10
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The days a date or timestamp in an export may fall on. A date outside is a placeholder or a typo
+    (9999-12-31 as "no end", 1900-01-01, 20025), and kept it would skew every period it spreads over."""
+    first: date
+    last: date
+
+    @classmethod
+    def around(cls, as_of: date, first: date = DEFAULT_MIN_DATE,
+               future_years: int = DEFAULT_MAX_FUTURE_YEARS) -> DateWindow:
+        """From `first` to `future_years` after `as_of` (28 February for a 29th in a year without one)."""
+        year = as_of.year + future_years
+        try:
+            return cls(first, as_of.replace(year=year))
+        except ValueError:
+            return cls(first, date(year, 3, 1) - timedelta(days=1))
+
 
 # Column types: text, timestamp (stored as UTC without time zone), date, number (DOUBLE), currency (ISO 4217).
 TEXT, TIMESTAMP, DATE, NUMBER, CURRENCY = "text", "timestamp", "date", "number", "currency"

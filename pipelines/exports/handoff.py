@@ -71,6 +71,11 @@ class ParquetHandoff:
             self.writer.close()
             self.writer = None
 
+    def discard(self) -> None:
+        """Close the file and forget its rows: none of them is to load."""
+        self.finish()
+        self.rows = 0
+
     def load_item(self, hints: dict):
         """The finished file as dlt's load file of the table `hints` name."""
         self.finish()

@@ -5,14 +5,17 @@ modification time kept in dlt state, which lives in DuckDB), merges rows by prim
 latest `updated_at` wins inside a load), and sends the rows that break the contract to `raw_exports.rejects`.
 A file's good rows reach dlt as one parquet file (`handoff`), its rejects as arrow tables.
 Run it with `sync_exports`: a file is read once, on the assumption that each key appears in it once, and the
-rare file that breaks the assumption sends the sync round again with its keys counted first.
+rare file that breaks the assumption (or two files that hold one version of a record with different values) sends
+the sync round again with the keys counted first.
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,9 +26,26 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.dlt_errors import wrapped_error
-from pipelines.exports.contract import DATE, KINDS, NUMBER, SUPPORTED_SUFFIXES, TIMESTAMP, ExportKind, kind_of
+from pipelines.exports.contract import (
+    DATE,
+    KINDS,
+    NUMBER,
+    SUPPORTED_SUFFIXES,
+    TIMESTAMP,
+    DateWindow,
+    ExportKind,
+    kind_of,
+)
 from pipelines.exports.handoff import ParquetHandoff
-from pipelines.exports.reader import BATCH_ROWS, REJECT_SCHEMA, KeyRepeated, plan_file, read_file
+from pipelines.exports.reader import (
+    BATCH_ROWS,
+    REJECT_SCHEMA,
+    KeyRepeated,
+    add_disagreeing_versions,
+    plan_file,
+    read_file,
+    versions_disagree,
+)
 
 DATASET = "raw_exports"
 READER_MEMORY_LIMIT = "256MB"  # the reader spills past it: peak RSS must stay under 1 GiB whatever the input size
@@ -45,15 +65,15 @@ REJECT_HINTS = dlt.mark.make_hints(table_name=REJECTS_TABLE, write_disposition=M
                                    primary_key=[], columns=REJECT_COLUMNS)
 
 
-def kind_columns(kind: ExportKind, merged: bool = True) -> dict[str, dict]:
+def kind_columns(kind: ExportKind, deduplicated: bool = False) -> dict[str, dict]:
     """The dlt column hints of an export kind's raw table, from the contract. `updated_at` orders the rows of a
-    key only in a merge (dlt warns about the hint on an append)."""
+    key only where a load may hold a key twice (dlt warns about the hint on a load declared deduplicated)."""
     columns = {c.name: {"data_type": DLT_TYPES.get(c.type, "text"), "nullable": c.name not in kind.primary_key}
                for c in kind.columns}
     for c in kind.columns:
         if c.type == TIMESTAMP:
             columns[c.name]["timezone"] = False  # UTC, stored without time zone: joins stay fast
-    if kind.updated_at and merged:
+    if kind.updated_at and not deduplicated:
         columns[kind.updated_at]["dedup_sort"] = "desc"
     return columns
 
@@ -70,7 +90,7 @@ def kind_hints(kind: ExportKind, deduplicated: bool, into_empty_table: bool, fil
     The columns are the contract's, then the file's own beyond it (`file_columns`, typed from the file)."""
     appended = deduplicated and into_empty_table
     disposition = "append" if appended else {**MERGE, "deduplicated": deduplicated}
-    columns = {**file_columns, **kind_columns(kind, merged=not appended)}
+    columns = {**file_columns, **kind_columns(kind, deduplicated=deduplicated)}
     return dlt.mark.make_hints(table_name=kind.name, write_disposition=disposition,
                                primary_key=list(kind.primary_key), columns=columns)
 
@@ -100,16 +120,36 @@ def _tombstone(relative: str):
     return dlt.mark.with_hints(table, REJECT_HINTS, create_table_variant=True)
 
 
+class ExportsFolderUnreadable(Exception):
+    """The drop folder, or a folder in it, cannot be listed: its files would silently not load."""
+
+
+def _unreadable_folder(error: OSError):
+    raise ExportsFolderUnreadable(f"cannot read the exports folder {error.filename}: {error.strerror}") from error
+
+
 def list_export_files(exports_dir: Path) -> dict[str, Path]:
-    """Every file in the drop folder, by its path relative to the folder (hidden files skipped)."""
+    """Every file in the drop folder, by its path relative to the folder (hidden files and folders skipped): whatever
+    is not a folder, so that a broken link or a pipe is reported, not skipped. A folder that cannot be listed fails
+    the sync (`ExportsFolderUnreadable`); a missing drop folder holds no file."""
     if not exports_dir.exists():
         return {}
-    return {p.relative_to(exports_dir).as_posix(): p for p in sorted(exports_dir.rglob("*"))
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(exports_dir).parts)}
+    files = {}
+    for folder, subfolders, names in os.walk(exports_dir, onerror=_unreadable_folder):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in names:
+            if not name.startswith("."):
+                path = Path(folder) / name
+                files[path.relative_to(exports_dir).as_posix()] = path
+    return dict(sorted(files.items()))
 
 
-def fingerprint(path: Path) -> list[int]:
-    stat = path.stat()
+def fingerprint(path: Path) -> list[int] | None:
+    """Size and modification time; None when there is none to read (a broken link)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
     return [stat.st_size, stat.st_mtime_ns]
 
 
@@ -122,11 +162,12 @@ def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str, batch_rows: int,
-                   count_keys_first: bool):
+def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str, date_window: DateWindow | None,
+                   batch_rows: int, count_keys_first: bool):
     @dlt.resource(name=kind.name)
     def load_kind() -> Iterator:
-        # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again
+        # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again, and one
+        # that could not be read at all is kept without them (None), so that the next sync tries it again
         state = dlt.current.resource_state().setdefault("files", {})
         files = {rel: path for rel, path in list_export_files(exports_dir).items()
                  if kind_of(rel) == kind.name and path.suffix.lower() in SUPPORTED_SUFFIXES}
@@ -137,24 +178,40 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
                    if (state.get(rel) or [None, None])[:2] != fingerprint(path)}
         if not changed:
             return
-        with _reader_connection(reporting_timezone) as con:  # closed once the files are read: its memory goes
-            plans = [plan_file(con, path, relative, kind, count_keys=count_keys_first)
+        # The reader is closed once the files are read (its memory goes); the good rows of every file wait, so that
+        # two files holding one version of a record with different values are found before any row is handed over.
+        with _reader_connection(reporting_timezone) as con, ExitStack() as waiting:
+            working_dir = dlt.current.pipeline().working_dir
+            scratch = Path(waiting.enter_context(tempfile.TemporaryDirectory(prefix="utf8-", dir=working_dir)))
+            plans = [plan_file(con, path, relative, kind, count_keys_first, date_window, scratch)
                      for relative, path in changed.items()]
+            if count_keys_first:
+                add_disagreeing_versions(con, plans)
             deduplicated = len(plans) == 1 and plans[0].keys_unique
             into_empty_table = _destination_table_is_empty(kind.name)
+            read = []
             for plan in plans:
                 if (state.get(plan.relative) or [0, 0, 0])[2]:
                     yield _tombstone(plan.relative)  # the file changed: its old rejects go, its new ones (if any) come
                 rejected = 0
-                with ParquetHandoff(dlt.current.pipeline().working_dir, not_null=kind.primary_key) as good_rows:
-                    for rejects in read_file(con, plan, good_rows, batch_rows):
-                        rejected += rejects.num_rows
-                        yield _rejects(rejects)
-                    if good_rows.rows:
-                        yield good_rows.load_item(kind_hints(kind, deduplicated, into_empty_table, good_rows.columns()))
-                state[plan.relative] = [*fingerprint(changed[plan.relative]), rejected]
+                good_rows = waiting.enter_context(ParquetHandoff(working_dir, not_null=kind.primary_key))
+                for rejects in read_file(con, plan, good_rows, batch_rows):
+                    rejected += rejects.num_rows
+                    yield _rejects(rejects)
+                read.append((plan, good_rows, rejected))
+            if not count_keys_first and versions_disagree(con, kind, [rows for _, rows, _ in read if rows.rows]):
+                raise KeyRepeated(f"{kind.name}: two files hold one {'/'.join(kind.primary_key)} "
+                                  f"{'with the same updated_at ' if kind.updated_at else ''}and different values")
+            for plan, good_rows, rejected in read:
+                if good_rows.rows:
+                    yield good_rows.load_item(kind_hints(kind, deduplicated, into_empty_table, good_rows.columns()))
+                state[plan.relative] = [*(fingerprint(changed[plan.relative]) if plan.readable else [None, None]),
+                                        rejected]
 
     load_kind.__doc__ = kind.description
+    # dlt starts a table variant from the resource's hints as they are when its first row comes: declared after a
+    # file's rows had set the kind's hints (key not null, merge), the rejects of the next file took them too.
+    load_kind.merge_hints(REJECT_HINTS, create_table_variant=True)
     return load_kind
 
 
@@ -178,11 +235,12 @@ def _unrecognized_files(exports_dir: Path) -> Iterator:
 
 
 @dlt.source(name="exports", max_table_nesting=0)
-def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", batch_rows: int = BATCH_ROWS,
-                   count_keys_first: bool = False):
-    """All export kinds, plus the report of unrecognized files. Without `count_keys_first` each file's keys are
-    assumed unique and checked as it is read (`KeyRepeated` when they are not)."""
-    resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, batch_rows, count_keys_first)
+def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", date_window: DateWindow | None = None,
+                   batch_rows: int = BATCH_ROWS, count_keys_first: bool = False):
+    """All export kinds, plus the report of unrecognized files. A date outside `date_window` (default: from 1990
+    to ten years from today) is rejected. Without `count_keys_first` each file's keys are assumed unique and
+    checked as it is read (`KeyRepeated` when they are not)."""
+    resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, date_window, batch_rows, count_keys_first)
                  for kind in KINDS.values()]
     return [*resources, _unrecognized_files(Path(exports_dir))]
 
@@ -203,16 +261,16 @@ def _existing_objects_frozen() -> Iterator[None]:
 
 
 def sync_exports(run: Callable[[dlt.sources.DltSource], Result], say: Callable[[str], None],
-                 exports_dir: Path, reporting_timezone: str = "UTC") -> Result:
+                 exports_dir: Path, reporting_timezone: str = "UTC", date_window: DateWindow | None = None) -> Result:
     """Run the export source with `run` (a dlt pipeline's run, or Dagster's). First on the assumption that no key
     repeats in a file, which spares a pass over every file; when one does, dlt throws the extraction away (nothing
     is loaded, the sync state is left as it was) and the sync runs again with every file's keys counted first."""
     with _existing_objects_frozen():
         try:
-            return run(exports_source(exports_dir, reporting_timezone))
+            return run(exports_source(exports_dir, reporting_timezone, date_window))
         except PipelineStepFailed as failed:
             repeated = wrapped_error(failed, KeyRepeated)
             if repeated is None:
                 raise
             say(f"{repeated}; reading the changed files again, their keys counted first")
-        return run(exports_source(exports_dir, reporting_timezone, count_keys_first=True))
+        return run(exports_source(exports_dir, reporting_timezone, date_window, count_keys_first=True))

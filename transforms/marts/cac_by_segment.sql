@@ -116,6 +116,7 @@ proportional as (
         segment,
         coalesce(attributed.attributed_spend, 0) as attributed_spend,
         case
+            when period_totals.sm_cost is null then null  -- no cost data in the period: unknown, not zero
             when getvariable('overhead_allocation') = 'proportional' and period_totals.total_attributed > 0
                 then period_totals.sm_cost * coalesce(attributed.attributed_spend, 0) / period_totals.total_attributed
             else coalesce(attributed.attributed_spend, 0)

@@ -1,21 +1,27 @@
 -- marts.unit_economics: one row per period: CAC against LTV, payback, and their status against the targets
 -- (METRICS: LTV, CAC). LTV here is the formula LTV of the period: ARPA x gross margin / monthly churn rate,
--- with ARPA and churn measured over the period's active account-months.
+-- with ARPA and churn measured over the period's active account-months. The cohort LTV:CAC compare the realized
+-- LTV of the accounts acquired in the period (marts.ltv) with their CAC. An undefined number is NULL and its
+-- status 'unknown', never on target.
 -- columns:
---   paid_spend: paid media spend (from marts.cac)
---   sm_cost: sales and marketing cost (from marts.cac)
+--   paid_spend: paid media spend (from marts.cac); NULL when the period has no cost data
+--   sm_cost: sales and marketing cost, paid spend included (from marts.cac); NULL when the period has no cost data
 --   new_customers: accounts acquired in the period
---   cac: sm_cost / new_customers
+--   cac: sm_cost / new_customers; NULL when there are no new customers or no cost data
+--   cac_null_reason: why cac is NULL: 'no_cost_data' or 'no_new_customers' (from marts.cac)
 --   active_account_months: sum over the period's months of the accounts active in that month
 --   arpa: recognized revenue of the period / active_account_months (average monthly revenue per active account)
 --   monthly_churn_rate: accounts lost in the period / active_account_months
 --   ltv: arpa * gross margin / monthly_churn_rate; NULL when no account was lost
---   ltv_to_cac: ltv / cac
+--   ltv_to_cac: blended LTV:CAC = ltv / cac
+--   cohort_ltv_to_cac_12m: realized LTV at 12 months of the accounts acquired in the period (marts.ltv
+--     realized_ltv_12m) / cac; NULL until the cohort has had 12 months
+--   cohort_ltv_to_cac_24m: same at 24 months
 --   cac_payback_months: cac / (arpa * gross margin): months of gross margin to earn back the CAC
 --   retention_rate: from marts.retention
 --   lead_to_customer_rate: from marts.conversion
 --   ltv_to_cac_status: 'on_target' when ltv_to_cac >= LTV_CAC_TARGET, 'below_target', or 'unknown'
---   payback_status: 'on_target' when cac_payback_months <= PAYBACK_TARGET_MONTHS, 'above_target', or 'unknown'
+--   payback_status: 'on_target' when cac_payback_months <= PAYBACK_TARGET_MONTHS, 'too_slow', or 'unknown'
 --   status: 'on_target' when both are on target, 'off_target' when either misses, else 'unknown'
 with monthly_active as (
     select period_start as month_start, customers_start + new_customers as active_customers
@@ -31,7 +37,7 @@ activity as (
 ),
 
 revenue as (
-    select calendar.period_grain, calendar.period_start, sum(revenue_monthly.revenue_reporting) as revenue_reporting
+    select calendar.period_grain, calendar.period_start, exact_sum(revenue_monthly.revenue_reporting) as revenue_reporting
     from intermediate.revenue_monthly
     inner join intermediate.calendar on calendar.day = revenue_monthly.month_start
     group by all
@@ -46,6 +52,9 @@ joined as (
         cac.sm_cost,
         cac.new_customers,
         cac.cac,
+        cac.cac_null_reason,
+        ltv.realized_ltv_12m,
+        ltv.realized_ltv_24m,
         coalesce(activity.active_account_months, 0) as active_account_months,
         safe_divide(coalesce(revenue.revenue_reporting, 0), activity.active_account_months) as arpa,
         safe_divide(retention.churned_customers, activity.active_account_months) as monthly_churn_rate,
@@ -54,6 +63,7 @@ joined as (
     from marts.cac
     inner join marts.retention using (period_grain, period_start)
     inner join marts.conversion using (period_grain, period_start)
+    left join marts.ltv using (period_grain, period_start)
     left join activity using (period_grain, period_start)
     left join revenue using (period_grain, period_start)
 ),
@@ -77,7 +87,7 @@ statuses as (
         case
             when cac_payback_months is null then 'unknown'
             when cac_payback_months <= getvariable('payback_target_months') then 'on_target'
-            else 'above_target'
+            else 'too_slow'
         end as payback_status
     from valued
 )
@@ -90,11 +100,14 @@ select
     sm_cost,
     new_customers,
     cac,
+    cac_null_reason,
     active_account_months,
     arpa,
     monthly_churn_rate,
     ltv,
     safe_divide(ltv, cac) as ltv_to_cac,
+    safe_divide(realized_ltv_12m, cac) as cohort_ltv_to_cac_12m,
+    safe_divide(realized_ltv_24m, cac) as cohort_ltv_to_cac_24m,
     cac_payback_months,
     retention_rate,
     lead_to_customer_rate,
@@ -102,7 +115,7 @@ select
     payback_status,
     case
         when ltv_to_cac_status = 'on_target' and payback_status = 'on_target' then 'on_target'
-        when ltv_to_cac_status = 'below_target' or payback_status = 'above_target' then 'off_target'
+        when ltv_to_cac_status = 'below_target' or payback_status = 'too_slow' then 'off_target'
         else 'unknown'
     end as status
 from statuses
