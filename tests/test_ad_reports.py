@@ -118,21 +118,24 @@ def test_slashed_dates_are_day_first_when_the_file_says_so(tmp_path):
 
 
 def test_a_bad_row_is_rejected_with_its_line_and_the_rest_loads(tmp_path):
-    """Line 3: a cost that is not a number. Line 4: no currency. Line 5: no day. Line 6 loads, thousands and all."""
+    """Line 3: a cost that is not a number. Line 4: no currency. Line 5: no day. Line 6 loads, thousands and all.
+    Line 7: a currency that is no ISO 4217 code."""
     path = tmp_path / "report.csv"
     path.write_text("Campaign report\n"
                     "Day,Campaign,Campaign ID,Currency code,Cost,Impr.,Clicks\n"
                     "2024-01-01,Brand,1,USD,12.3x,10,1\n"
                     "2024-01-01,Generic,2,--,4.00,10,1\n"
                     "--,Brand,1,USD,4.00,10,1\n"
-                    '2024-01-02,Brand,1,usd,"1,004.00",10,1\n')
+                    '2024-01-02,Brand,1,usd,"1,004.00",10,1\n'
+                    "2024-01-02,Generic,2,EURO,4.00,10,1\n")
     read = rows(path)
     assert [(r["line"], r["reject_reason"]) for r in read] == [
         (3, "Cost '12.3x' is not a number"),
         (4, "no currency: add the currency column to the report (or export with the currency code in the spend "
             "column's name)"),
         (5, "Day is empty: every row needs its day"),
-        (6, None)]
+        (6, None),
+        (7, "currency 'EURO' is not an ISO 4217 code (EUR, USD…)")]
     assert (read[3]["spend"], read[3]["currency"]) == (1004.0, "USD")
     assert json.loads(read[0]["raw_row"]) == {"Day": "2024-01-01", "Campaign": "Brand", "Campaign ID": "1",
                                               "Currency code": "USD", "Cost": "12.3x", "Impr.": "10", "Clicks": "1"}

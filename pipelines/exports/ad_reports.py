@@ -29,7 +29,6 @@ line, a reason naming the column and the fix, and the row as read; every other r
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -41,6 +40,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyarrow as pa
+
+from pipelines.exports.encoding import UTF_8
+from pipelines.exports.encoding import detect as detect_encoding
+from pipelines.exports.iso4217 import CODES as CURRENCY_CODES
 
 BATCH_ROWS = 50_000
 HEADER_SEARCH_ROWS = 30  # a report's header row is among its first rows
@@ -134,22 +137,10 @@ def normalize(name: str) -> str:
 
 
 def _encoding(path: Path) -> str:
-    """UTF-16 (the Excel flavour, with BOM or recognised by its zero bytes), UTF-8 (with or without BOM), else
-    Windows-1252."""
-    with path.open("rb") as handle:
-        head = handle.read(SAMPLE_BYTES)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head[:200].count(b"\x00") > len(head[:200]) // 4:
-        return "utf-16-le" if head[1::2][:100].count(0) > head[0::2][:100].count(0) else "utf-16-be"
-    text = head[:head.rfind(b"\n") + 1] if len(head) == SAMPLE_BYTES else head
-    try:
-        text.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "cp1252"
+    """The codec to read the file with: what the export reader detects (a byte order mark for UTF-8 or UTF-16, the
+    Excel flavour; else UTF-8 when it decodes, else Windows-1252), a UTF-8 byte order mark dropped."""
+    encoding = detect_encoding(path)
+    return "utf-8-sig" if encoding == UTF_8 else encoding
 
 
 def _open(path: Path, encoding: str) -> io.TextIOWrapper:
@@ -311,8 +302,8 @@ def _row(line: int, row: list[str], layout: _Layout, day_first: bool) -> dict:
     if currency is None:
         problems.append("no currency: add the currency column to the report (or export with the currency code in "
                         "the spend column's name)")
-    elif not re.fullmatch(r"[A-Z]{3}", out["currency"]):
-        problems.append(f"currency {currency!r} is not a three-letter ISO 4217 code")
+    elif out["currency"] not in CURRENCY_CODES:
+        problems.append(f"currency {currency!r} is not an ISO 4217 code (EUR, USD…)")
     for field in ("spend", *NUMBER_FIELDS):
         if field not in layout.columns:
             out[field] = None
