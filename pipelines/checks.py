@@ -147,16 +147,16 @@ def _raw_checks() -> list[Check]:
 def _deal_checks() -> list[Check]:
     """A won deal counts (a new customer, revenue); an open or lost deal counts in no published number, and a
     CRM normally holds many without an amount or without a company or contact."""
-    won_missing = ("CASE WHEN amount IS NULL THEN 'amount ' ELSE '' END || "
-                   "CASE WHEN amount IS NOT NULL AND currency IS NULL THEN 'currency ' ELSE '' END || "
-                   "CASE WHEN account_id IS NULL THEN 'company or contact ' ELSE '' END || "
-                   "CASE WHEN closed_at IS NULL THEN 'close date ' ELSE '' END")
+    won_missing = ("concat_ws(', ', CASE WHEN amount IS NULL THEN 'amount' END, "
+                   "CASE WHEN amount IS NOT NULL AND currency IS NULL THEN 'currency' END, "
+                   "CASE WHEN account_id IS NULL THEN 'live company or contact' END, "
+                   "CASE WHEN closed_at IS NULL THEN 'close date' END)")
     return [
         Check(("staging", "deals"), "won_deals_complete",
               "Every won deal has an amount (with its currency), a live company or contact (its account), and a "
               "close date: "
               "without them a new customer or its revenue is missing.",
-              f"SELECT deal_id AS key, 'won deal without ' || replace(trim({won_missing}), ' ', ', ') AS problem "
+              f"SELECT deal_id AS key, 'won deal without ' || {won_missing} AS problem "
               "FROM intermediate.deals WHERE status = 'won' "
               "AND (amount IS NULL OR currency IS NULL OR account_id IS NULL OR closed_at IS NULL) "
               "ORDER BY deal_id",

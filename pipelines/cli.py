@@ -22,9 +22,11 @@ EXIT_USAGE = 2
 READER_WAIT_SECONDS = 60  # how long `query`, `summary` and `sources` wait for a run's step to let go of the file
 
 
-def _settings() -> Settings:
+def _settings(for_reading: bool = False) -> Settings:
+    """The settings, or one line naming the bad variable. `for_reading` for the commands that only read the
+    database: they start without importing Dagster and every source."""
     try:
-        return Settings.from_env()
+        return Settings.from_env(for_reading=for_reading)
     except ConfigError as error:
         sys.exit(f"payback: configuration error: {error}")
 
@@ -61,6 +63,15 @@ def _select(defs, patterns: list[str] | None, settings: Settings):
     missing = {key for key in AssetSelection.assets(*selected).upstream().resolve(graph)
                if tuple(key.path) not in existing}
     return list(selected | missing)
+
+
+def _unconfigured_selected(settings: Settings, patterns: list[str]) -> list:
+    """The declared sources a pattern names (`hubspot`, `raw_hubspot`, `raw_hubspot/deals`) that are not
+    configured: they have no assets to select."""
+    from pipelines.sources.registry import declared_sources
+
+    return [source for source in declared_sources() if source.name not in settings.sources
+            and any(p in (source.name, source.dataset) or p.startswith(f"{source.dataset}/") for p in patterns)]
 
 
 def _root_cause(error) -> str:
@@ -208,22 +219,16 @@ def print_summary(settings: Settings) -> None:
     print('All periods: payback query "select * from marts.unit_economics"')
 
 
-# Every source Payback knows: its raw schema and what configures it.
-KNOWN_SOURCES = {
-    "exports": ("raw_exports", "PAYBACK_EXPORTS_DIR (always on)"),
-    "hubspot": ("raw_hubspot", "HUBSPOT_ACCESS_TOKEN"),
-    "pipedrive": ("raw_pipedrive", "PIPEDRIVE_API_TOKEN and PIPEDRIVE_COMPANY_DOMAIN"),
-    "salesforce": ("raw_salesforce", "SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN (or client id/secret)"),
-}
-
-
 def print_sources(settings: Settings) -> None:
     """Each source: configured or not, its last successful sync and the rows of each raw table."""
+
+    from pipelines.sources.registry import declared_sources
 
     rows = []
     con = read_connection(settings) if settings.duckdb_path.exists() else None
     try:
-        for name, (dataset, variable) in KNOWN_SOURCES.items():
+        for source in declared_sources():
+            dataset = source.dataset
             last_sync, counts = None, []
             tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = ? "
                                  "AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' ORDER BY 1",
@@ -234,8 +239,8 @@ def print_sources(settings: Settings) -> None:
                                         ).fetchall()[0][0]
             for (table,) in tables:
                 counts.append(f"{table} {con.execute(f'SELECT count(*) FROM {dataset}.{table}').fetchall()[0][0]:,}")
-            configured = "yes" if name in settings.sources else f"no — set {variable}"
-            rows.append((name, configured, last_sync, ", ".join(counts) or None))
+            configured = "yes" if source.name in settings.sources else f"no — set {source.settings.requirement()}"
+            rows.append((source.name, configured, last_sync, ", ".join(counts) or None))
     finally:
         if con:
             con.close()
@@ -323,7 +328,7 @@ def _command(args) -> int:
 
         run_benchmark(args.rows or DEFAULT_SPEND_ROWS)
         return 0  # a benchmark is not a test: a missed target is reported in the table, not as a failure
-    settings = _settings()
+    settings = _settings(for_reading=args.command in ("query", "summary"))
     if args.command == "ui":
         from pipelines.local_run import project_instance
 
@@ -349,6 +354,9 @@ def _command(args) -> int:
         print(textwrap.fill(", ".join(f"{name} ({rows:,})" for name, rows in written.items()), width=118,
                             initial_indent="  ", subsequent_indent="  "))
     patterns = [p for item in (getattr(args, "select", None) or []) for p in item.split(",") if p]
+    for source in _unconfigured_selected(settings, patterns):
+        print(f"payback: {source.name} is not configured: set {source.settings.requirement()}", file=sys.stderr)
+        return EXIT_USAGE
     print(f"Building {settings.duckdb_path} …")
     clean = run_pipeline(settings, patterns)
     if args.command == "demo":

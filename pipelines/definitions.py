@@ -25,6 +25,7 @@ from pipelines.checks import all_checks, build_asset_check
 from pipelines.config import Settings
 from pipelines.exports.source import fingerprint, list_export_files
 from pipelines.raw_assets import build_all_raw_assets
+from pipelines.sources.registry import declared_sources
 from pipelines.sql_assets import build_sql_asset
 from pipelines.sql_models import discover_models
 from pipelines.writer_pool import release_dead_runs
@@ -66,14 +67,13 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     jobs, schedules = [refresh], [ScheduleDefinition(name="daily_refresh", job=refresh,
                                                      cron_schedule=settings.schedule_cron,
                                                      default_status=DefaultScheduleStatus.RUNNING)]
-    for source, cron in (("hubspot", settings.hubspot_schedule_cron),
-                         ("pipedrive", settings.pipedrive_schedule_cron),
-                         ("salesforce", settings.salesforce_schedule_cron)):
-        if source in settings.sources:
-            job = define_asset_job(f"sync_{source}", selection=AssetSelection.groups(f"raw_{source}").downstream(),
-                                   description=f"Sync {source} and rebuild what depends on it.")
+    for source in declared_sources():
+        cron = source.cron(settings)
+        if source.name in settings.sources and cron:
+            job = define_asset_job(f"sync_{source.name}", selection=AssetSelection.groups(source.dataset).downstream(),
+                                   description=f"Sync {source.title} and rebuild what depends on it.")
             jobs.append(job)
-            schedules.append(ScheduleDefinition(name=f"{source}_daily", job=job, cron_schedule=cron,
+            schedules.append(ScheduleDefinition(name=f"{source.name}_daily", job=job, cron_schedule=cron,
                                                 default_status=DefaultScheduleStatus.RUNNING))
     return Definitions(
         assets=[*raw_assets, *sql_assets, build_info],

@@ -1,7 +1,11 @@
-"""dlt sources as Dagster assets: one asset per raw table `[raw_<source>, table]`, loaded by one dlt run."""
+"""dlt sources as Dagster assets: one asset per raw table `[raw_<source>, table]`, loaded by one dlt run, for
+every configured source (as each declares itself: `pipelines/sources/declaration.py`)."""
 
+from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 import dlt
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec, MaterializeResult
@@ -9,17 +13,11 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.normalizers.naming.snake_case import NamingConvention as SnakeCaseNaming
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.extract import DltSource
 
 from pipelines.config import Settings
-from pipelines.exports.source import DATASET as EXPORTS_DATASET
-from pipelines.exports.source import declared_tables, exports_source, sync_exports
 from pipelines.progress import report
-from pipelines.sources.hubspot import hubspot_source
-from pipelines.sources.hubspot.settings import DATASET as HUBSPOT_DATASET
-from pipelines.sources.pipedrive import pipedrive_source
-from pipelines.sources.pipedrive.settings import DATASET as PIPEDRIVE_DATASET
-from pipelines.sources.salesforce import salesforce_source
-from pipelines.sources.salesforce.settings import DATASET as SALESFORCE_DATASET
+from pipelines.sources.registry import declared_sources
 from pipelines.warehouse import STEP_WAIT_SECONDS, connect, dlt_working_dir
 from pipelines.writer_pool import POOL as DUCKDB_POOL
 
@@ -28,6 +26,7 @@ from pipelines.writer_pool import POOL as DUCKDB_POOL
 DESTINATION_MEMORY_LIMIT = "512MB"
 DUCKDB_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "bool": "BOOLEAN", "double": "DOUBLE",
                 "bigint": "BIGINT", "date": "DATE", "json": "JSON"}
+Result = TypeVar("Result")
 
 
 def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
@@ -75,68 +74,69 @@ def ensure_tables(con, dataset: str, tables: dict[str, dict[str, dict]]) -> None
             con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{table} ({declared})")
 
 
-def resource_tables(source) -> dict[str, dict[str, dict]]:
-    """The tables an API source declares: one per resource, with the columns set in its hints."""
-    return {resource.name: resource.columns or {} for resource in source.resources.values()}
+@dataclass(frozen=True)
+class RawSource:
+    """One dlt source and how it loads into its raw dataset. `tables` are the tables it declares, created empty when
+    no sync has filled them; `sync(run, say)`, when given, decides which source `run` loads, and how often (the
+    exports: `sync_exports`), where by default `source` is run once; `run_options` go to dlt's run."""
 
+    name: str
+    dataset: str
+    source: DltSource
+    tables: dict[str, dict[str, dict]]
+    sync: Callable | None = None
+    run_options: dict = field(default_factory=dict)
 
-def build_raw_assets(settings: Settings, name: str, dataset: str, source, tables: dict[str, dict[str, dict]],
-                     sync=None, **run_options) -> AssetsDefinition:
-    """The assets of one dlt source. `sync(run, say)`, when given, decides which source `run` loads, and how
-    often (the exports: `sync_exports`); by default `source` is run once."""
-    pipeline = make_pipeline(settings, f"payback_{name}", dataset)
+    def pipeline(self, settings: Settings) -> dlt.Pipeline:
+        return make_pipeline(settings, f"payback_{self.name}", self.dataset)
 
-    @dlt_assets(dlt_source=source, dlt_pipeline=pipeline, name=dataset,
-                dagster_dlt_translator=RawTableTranslator(dataset), pool=DUCKDB_POOL)
-    def raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource):
-        report(context, f"syncing {name}")
+    def load(self, settings: Settings, run: Callable[[DltSource], Result], say: Callable[[str], None]) -> Result:
+        """One sync of the source: `run(dlt_source)` loads it (Dagster's dlt resource in the asset, the dlt pipeline
+        itself elsewhere), then the declared tables no sync has filled are created, so that staging always runs
+        (an empty folder or an empty CRM is valid). Returns what the last `run` returned."""
+        say(f"syncing {self.name}")
         # dlt fails at once on a file another program holds: wait for it first, as every step does.
-        connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=partial(report, context)).close()
+        connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=say).close()
+        results = self.sync(run, say) if self.sync else run(self.source)
+        with closing(connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=say)) as con:
+            ensure_tables(con, self.dataset, self.tables)
+        return results
 
-        def run(dlt_source=source):
-            return list(dlt.run(context=context, dlt_source=dlt_source, **run_options))
 
-        results = sync(run, partial(report, context)) if sync else run()
-        with closing(connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=partial(report, context))) as con:
-            ensure_tables(con, dataset, tables)
+def build_raw_assets(settings: Settings, raw: RawSource) -> AssetsDefinition:
+    """The assets of one dlt source, loaded by one dlt run (or as many as its `sync` decides)."""
+
+    @dlt_assets(dlt_source=raw.source, dlt_pipeline=raw.pipeline(settings), name=raw.dataset,
+                dagster_dlt_translator=RawTableTranslator(raw.dataset), pool=DUCKDB_POOL)
+    def raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource):
+        say = partial(report, context)
+        results = raw.load(settings, lambda source: list(dlt.run(context=context, dlt_source=source,
+                                                                 **raw.run_options)), say)
+        with closing(connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=say)) as con:
             for result in results:
                 table = ".".join(result.asset_key.path)
                 rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
                 loaded = result.metadata.get("rows_loaded")
                 loaded_rows = getattr(loaded, "value", loaded) or 0
-                report(context, f"{table}: {loaded_rows:,} rows loaded, {rows:,} in table")
+                say(f"{table}: {loaded_rows:,} rows loaded, {rows:,} in table")
                 yield MaterializeResult(asset_key=result.asset_key,
                                         metadata={**result.metadata, "dagster/row_count": rows})
 
     return raw_tables
 
 
+def raw_sources(settings: Settings) -> list[RawSource]:
+    """Every configured source (the exports folder always), as each declares itself."""
+    sources = []
+    for declaration in declared_sources():
+        if declaration.name in settings.sources:
+            source = declaration.build(settings.source(declaration.name), settings)
+            options = {"loader_file_format": declaration.loader_file_format} if declaration.loader_file_format else {}
+            sync = partial(declaration.sync, settings=settings) if declaration.sync else None
+            sources.append(RawSource(declaration.name, declaration.dataset, source, declaration.tables(source),
+                                     sync=sync, run_options=options))
+    return sources
+
+
 def build_all_raw_assets(settings: Settings) -> list[AssetsDefinition]:
-    """The export folder always; each CRM whose credentials are set."""
-    assets = [build_raw_assets(settings, "exports", EXPORTS_DATASET,
-                               exports_source(settings.exports_dir, settings.reporting_timezone,
-                                              settings.export_date_window), declared_tables(),
-                               sync=partial(sync_exports, exports_dir=settings.exports_dir,
-                                            reporting_timezone=settings.reporting_timezone,
-                                            date_window=settings.export_date_window))]
-    if settings.hubspot_access_token:
-        source = hubspot_source(access_token=settings.hubspot_access_token, base_url=settings.hubspot_base_url,
-                                extra_properties=settings.hubspot_extra_properties,
-                                lookback_minutes=settings.hubspot_lookback_minutes)
-        # API records arrive as dicts: parquet files, never INSERT VALUES, for the load.
-        assets.append(build_raw_assets(settings, "hubspot", HUBSPOT_DATASET, source, resource_tables(source),
-                                       loader_file_format="parquet"))
-    if settings.pipedrive_api_token:
-        source = pipedrive_source(api_token=settings.pipedrive_api_token, base_url=settings.pipedrive_base_url,
-                                  lookback_minutes=settings.pipedrive_lookback_minutes)
-        assets.append(build_raw_assets(settings, "pipedrive", PIPEDRIVE_DATASET, source, resource_tables(source),
-                                       loader_file_format="parquet"))
-    if "salesforce" in settings.sources:
-        source = salesforce_source(
-            instance_url=settings.salesforce_instance_url, access_token=settings.salesforce_access_token,
-            client_id=settings.salesforce_client_id, client_secret=settings.salesforce_client_secret,
-            refresh_token=settings.salesforce_refresh_token, token_url=settings.salesforce_token_url,
-            lookback_minutes=settings.salesforce_lookback_minutes)
-        assets.append(build_raw_assets(settings, "salesforce", SALESFORCE_DATASET, source, resource_tables(source),
-                                       loader_file_format="parquet"))
-    return assets
+    return [build_raw_assets(settings, raw) for raw in raw_sources(settings)]

@@ -1,4 +1,5 @@
-"""Shared helpers: build a project in tmp_path from export files, run it through Dagster, query the result."""
+"""Shared helpers: build a project in tmp_path from export files, run it (directly, or through Dagster), query the
+result."""
 
 import textwrap
 from pathlib import Path
@@ -13,6 +14,7 @@ from pipelines.dlt_errors import wrapped_error
 from pipelines.raw_assets import make_pipeline
 from pipelines.run_report import step_failures
 from pipelines.warehouse import TRANSFORMS_DIR
+from tests.direct_run import run_directly
 
 
 class Project:
@@ -30,6 +32,13 @@ class Project:
         return path
 
     def run(self, selection=None):
+        """Build every table and evaluate every check with the functions the assets call, without Dagster
+        (tests/direct_run.py); the result answers `failed_checks`. With an asset `selection`, through Dagster."""
+        if selection is not None:
+            return self.run_dagster(selection)
+        return run_directly(self.settings)
+
+    def run_dagster(self, selection=None):
         """Materialize every asset (and run every check) through Dagster; returns the execution result. A failed
         ERROR check fails the run on purpose (see failed_checks); any other failed step fails here."""
         defs = build_definitions(self.settings)

@@ -1,4 +1,5 @@
-"""The benchmark keeps working: run at a tiny scale (timings are meaningless here; `make bench` measures)."""
+"""The benchmark keeps working: run at a tiny scale, each step once and in this process (timings are meaningless
+here; `make bench` measures, each step in a process of its own)."""
 
 import json
 
@@ -6,7 +7,7 @@ import dlt
 import duckdb
 import pytest
 
-from pipelines.bench.run import run_benchmark
+from pipelines.bench.run import measure, measure_here, run_benchmark
 from pipelines.warehouse import dlt_working_dir
 
 FIGURE_KEYS = {"figure", "ours_s", "reference_s", "ratio", "target", "met"}
@@ -15,7 +16,8 @@ FIGURE_KEYS = {"figure", "ours_s", "reference_s", "ratio", "target", "met"}
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("bench")
-    return tmp_path, run_benchmark(spend_rows=2_000, work=tmp_path / "work", results=tmp_path / "results")
+    return tmp_path, run_benchmark(spend_rows=2_000, work=tmp_path / "work", results=tmp_path / "results",
+                                   repeats=1, measure=measure_here)
 
 
 def test_benchmark_runs_end_to_end_and_writes_markdown_and_json(bench):
@@ -27,6 +29,10 @@ def test_benchmark_runs_end_to_end_and_writes_markdown_and_json(bench):
     assert set(saved["versions"]) >= {"dlt", "duckdb", "dagster"}
     assert saved["scale"]["spend_rows"] == 2_000
     assert all(FIGURE_KEYS <= set(figure) for figure in saved["figures"])
+    # ingest; four of incremental sync; transforms; RSS at two scales and its growth; dict rows; API sync
+    assert len(saved["figures"]) == 11
+    markdown = next((tmp_path / "results").glob("*.md")).read_text()
+    assert all(f"| {figure['figure']}" in markdown for figure in saved["figures"])
     by_name = {f["figure"].split(" (")[0]: f for f in report["figures"]}
     ingest = by_name["ingest spend + contacts"]
     assert ingest["ours_s"] > 0 and ingest["reference_s"] > 0
@@ -62,3 +68,15 @@ def test_dict_rows_load_through_parquet_once_each(bench):
     formats = {job.job_file_info.file_format for job in package.jobs["completed_jobs"]
                if job.job_file_info.table_name == "contacts"}
     assert formats == {"parquet", "sql"}  # the rows, and the merge dlt runs on them in SQL
+
+
+def test_a_step_runs_in_a_process_of_its_own(tmp_path):
+    """As `make bench` runs every step: the step's own time and the process's peak RSS come back."""
+    csv = tmp_path / "contacts.csv"
+    csv.write_text("contact_id,created_at\nc1,2025-01-01\nc2,2025-01-02\n")
+    step = measure("ingest_reference", tmp_path, database=str(tmp_path / "reference.duckdb"),
+                   files={"contacts": str(csv)})
+    assert step.seconds > 0 and step.total_seconds >= step.seconds and step.peak_rss_gib > 0
+    assert step.wall_s > step.total_seconds  # the process's start-up is outside the step's time
+    with duckdb.connect(str(tmp_path / "reference.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM contacts").fetchall() == [(2,)]

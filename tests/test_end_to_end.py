@@ -10,7 +10,7 @@ from tests.conftest import Project, failed_checks
 def demo(tmp_path_factory):
     project = Project(tmp_path_factory.mktemp("demo"))
     written = generate(project.exports)
-    return project, written, project.run()
+    return project, written, project.run_dagster()
 
 
 def test_every_asset_materializes_and_every_check_passes(demo):

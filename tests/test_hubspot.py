@@ -1,55 +1,32 @@
-"""HubSpot against a local server that speaks its documented API (pipelines/fake_apis/hubspot.py): paging, the search
-cap, 429 with Retry-After, 5xx, archived records, records modified between syncs, a crash mid-sync."""
+"""HubSpot's own behaviours against a local server that speaks its documented API (pipelines/fake_apis/hubspot.py):
+the request rate limit, associations, merged and archived records, the marts it builds, its CLI selection. What
+every API source does (pages, failures, cursor, crash, tokens) is in tests/test_api_sources.py."""
 
-import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from pipelines.fake_apis.hubspot import FakeHubSpot
-from pipelines.sources.hubspot import hubspot_source
-from tests.conftest import Project, api_rows, assert_same_marts, failed_checks, source_error, sync_api_source
+from tests.api_sources import HUBSPOT, T0
+from tests.conftest import Project, api_rows, assert_same_marts, failed_checks
 
-TOKEN = "pat-na1-0123-secret-token-4567"
-T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+TOKEN = HUBSPOT.token
 
 
 @pytest.fixture
 def hubspot():
-    fake = FakeHubSpot(token=TOKEN, result_cap=100)
+    fake = HUBSPOT.server()
     yield fake
     fake.stop()
-
-
-def add_contacts(fake: FakeHubSpot, count: int) -> None:
-    for n in range(1, count + 1):
-        fake.add("contacts", str(n), T0 + timedelta(minutes=n), email=f"p{n}@example.com",
-                 hs_analytics_source="PAID_SEARCH")
-
-
-def sync(tmp_path, base_url, **options):
-    source = hubspot_source(access_token=options.pop("token", TOKEN), base_url=base_url, result_cap=100,
-                            backoff_factor=0.01, **options)
-    return sync_api_source(tmp_path, source, "raw_hubspot")
-
-
-def test_every_record_loaded_once_across_the_search_cap_429_and_500(tmp_path, hubspot):
-    add_contacts(hubspot, 260)  # 2.6 times the cap of 100: the window must restart twice
-    hubspot.fail(429, times=1, path_contains="contacts/search", retry_after="1")
-    hubspot.fail(500, times=1, path_contains="contacts/search")
-    sync(tmp_path, hubspot.start())
-    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(260, 260)]
-    # No search ever asked past the cap.
-    assert all(int(body.get("after") or 0) < 100 for body in hubspot.searches("contacts"))
 
 
 def test_a_rate_limited_server_is_never_sent_more_than_its_limit_in_a_second(tmp_path):
     """The server answers 429 past 4 requests in a calendar second (HubSpot's search limit); the source, throttled
     to 4 per second, sends them in bursts of 4 and never a fifth within a second of the first."""
-    fake = FakeHubSpot(token=TOKEN, result_cap=100, rate_limit=4)
+    fake = HUBSPOT.server(rate_limit=4)
     try:
-        add_contacts(fake, 260)
-        sync(tmp_path, fake.start(), requests_per_second=4)
+        HUBSPOT.add_records(fake, 260)
+        HUBSPOT.sync(tmp_path, fake.start(), requests_per_second=4)
     finally:
         fake.stop()
     assert fake.throttled == 0 and len(fake.arrivals) >= 9
@@ -58,61 +35,13 @@ def test_a_rate_limited_server_is_never_sent_more_than_its_limit_in_a_second(tmp
     assert fake.arrivals[3] - fake.arrivals[0] < 0.5  # the first four went without waiting (evenly: 0.77 s)
 
 
-def test_second_sync_asks_only_for_records_modified_since_the_cursor(tmp_path, hubspot):
-    add_contacts(hubspot, 30)
-    base_url = hubspot.start()
-    sync(tmp_path, base_url, lookback_minutes=10)
-    first_requests = len(hubspot.requests)
-    hubspot.add("contacts", "7", T0 + timedelta(days=2), email="updated@example.com")
-    hubspot.add("contacts", "8", T0 + timedelta(days=2), archived=True)
-    sync(tmp_path, base_url, lookback_minutes=10)
-    second = [body for method, path, _, body in hubspot.requests[first_requests:]
-              if path == "/crm/v3/objects/contacts/search"]
-    # The last contact was modified at T0 + 30 min; the lookback of 10 minutes starts the next search at +20.
-    assert [f["value"] for f in second[0]["filterGroups"][0]["filters"] if f["operator"] == "GTE"] == [
-        str(int((T0 + timedelta(minutes=20)).timestamp() * 1000))]
-    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(30, 30)]
-    assert api_rows(tmp_path, "SELECT email FROM raw_hubspot.contacts WHERE id = '7'") == [("updated@example.com",)]
-    assert api_rows(tmp_path, "SELECT archived FROM raw_hubspot.contacts WHERE id = '8'") == [(True,)]
-
-
-def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, hubspot):
-    add_contacts(hubspot, 250)
-    base_url = hubspot.start()
-    hubspot.down_after = 2  # the server dies after two answers
-    with pytest.raises(Exception) as failure:
-        sync(tmp_path, base_url, max_attempts=2)
-    assert "HTTP 503" in str(failure.value) and TOKEN not in str(failure.value)
-    hubspot.down_after = None
-    sync(tmp_path, base_url)
-    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts") == [(250, 250)]
-
-
-def test_wrong_token_is_one_line_naming_the_variable(tmp_path, hubspot):
-    with pytest.raises(Exception) as failure:
-        sync(tmp_path, hubspot.start(), token="pat-wrong")
-    assert source_error(failure).startswith("HubSpot refused the token (HTTP 401): set HUBSPOT_ACCESS_TOKEN")
-    assert "pat-wrong" not in str(failure.value)
-
-
-def test_token_never_reaches_logs_or_the_database(tmp_path, hubspot, caplog):
-    add_contacts(hubspot, 5)
-    hubspot.fail(429, times=1, path_contains="search", retry_after="1")
-    with caplog.at_level(logging.DEBUG):
-        sync(tmp_path, hubspot.start())
-    assert TOKEN not in caplog.text
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            assert TOKEN.encode() not in path.read_bytes(), path
-
-
 def test_deals_carry_associations_and_pipeline_stages(tmp_path, hubspot):
     hubspot.add("companies", "501", T0, name="Acme")
     hubspot.add("contacts", "1", T0, email="a@acme.io", associatedcompanyid="501")
     hubspot.add("deals", "9", T0, amount="500", dealstage="closedwon", pipeline="default",
                 closedate="2025-01-20T10:00:00Z")
     hubspot.link("9", contact_id="1", company_id="501")
-    sync(tmp_path, hubspot.start())
+    HUBSPOT.sync(tmp_path, hubspot.start())
     assert api_rows(tmp_path, "SELECT primary_contact_id, primary_company_id FROM raw_hubspot.deals") == [("1", "501")]
     assert api_rows(tmp_path, "SELECT stage_id FROM raw_hubspot.deal_pipelines WHERE is_closed AND probability = 1"
                 ) == [("closedwon",)]
@@ -170,7 +99,7 @@ def test_marts_from_hubspot_equal_marts_from_the_same_exports(tmp_path, hubspot)
 def test_cli_run_select_hubspot_syncs_it_and_sources_reports_it(tmp_path, hubspot, monkeypatch, capsys):
     from pipelines.cli import main
 
-    add_contacts(hubspot, 3)
+    HUBSPOT.add_records(hubspot, 3)
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
     monkeypatch.setenv("HUBSPOT_BASE_URL", hubspot.start())
     monkeypatch.setenv("PAYBACK_DUCKDB_PATH", str(tmp_path / "p.duckdb"))

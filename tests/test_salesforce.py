@@ -1,102 +1,43 @@
-"""Salesforce against a local server that speaks its documented REST API (pipelines/fake_apis/salesforce.py): SOQL
-paged by nextRecordsUrl, queryAll with IsDeleted, SystemModstamp incremental, OAuth, failures, a crash."""
+"""Salesforce's own behaviours against a local server that speaks its documented REST API
+(pipelines/fake_apis/salesforce.py): multi-currency orgs, the OAuth flows, an exhausted API quota, the marts it
+builds, one customer per buyer. What every API source does (pages, failures, cursor, crash, tokens) is in
+tests/test_api_sources.py."""
 
 import logging
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipelines.fake_apis.salesforce import FakeSalesforce
-from pipelines.sources.salesforce import salesforce_source
-from tests.conftest import Project, api_rows, assert_same_marts, failed_checks, source_error, sync_api_source
+from tests.api_sources import SALESFORCE, T0
+from tests.conftest import Project, api_rows, assert_same_marts, failed_checks, source_error
 
-TOKEN = "00DRO000001-salesforce-secret-session"
-T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+TOKEN = SALESFORCE.token
 
 
 @pytest.fixture
 def salesforce():
-    fake = FakeSalesforce(token=TOKEN, page_size=50)
+    fake = SALESFORCE.server()
     yield fake
     fake.stop()
-
-
-def add_accounts(fake: FakeSalesforce, count: int) -> None:
-    for n in range(1, count + 1):
-        fake.add("Account", f"001{n:06d}", T0 + timedelta(minutes=n), Name=f"Account {n}",
-                 CreatedDate="2025-01-02T10:00:00.000+0000")
-
-
-def sync(tmp_path, base_url, **options):
-    if "access_token" not in options and "client_id" not in options:
-        options["access_token"] = TOKEN
-    source = salesforce_source(instance_url=base_url, backoff_factor=0.01, **options)
-    return sync_api_source(tmp_path, source, "raw_salesforce")
-
-
-def test_every_record_once_across_next_records_url_pages_and_failures(tmp_path, salesforce):
-    add_accounts(salesforce, 130)  # three pages of 50
-    salesforce.fail(429, times=1, path_contains="queryAll", retry_after="1")
-    salesforce.fail(500, times=1, path_contains="/query/")
-    sync(tmp_path, salesforce.start())
-    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_salesforce.accounts") == [(130, 130)]
-    pages = [path for _, path, _, _ in salesforce.requests if "/query/01gFAKE" in path]
-    assert len(set(pages)) == 2
-
-
-def test_second_sync_asks_from_the_cursor_and_marks_deletions(tmp_path, salesforce):
-    add_accounts(salesforce, 10)
-    base_url = salesforce.start()
-    sync(tmp_path, base_url, lookback_minutes=5)
-    before = len(salesforce.requests)
-    salesforce.add("Account", "001000003", T0 + timedelta(days=1), Name="Renamed")
-    salesforce.add("Account", "001000004", T0 + timedelta(days=1), deleted=True, Name="Account 4")
-    sync(tmp_path, base_url, lookback_minutes=5)
-    asked = [params["q"] for _, _, params, _ in salesforce.requests[before:]
-             if "q" in params and "FROM Account " in params["q"]]
-    # The last change seen was at T0 + 10 min; a 5-minute lookback asks from T0 + 5 min.
-    assert asked == [asked[0]] and "WHERE SystemModstamp >= 2025-01-06T09:05:00Z" in asked[0]
-    assert api_rows(tmp_path, "SELECT name FROM raw_salesforce.accounts WHERE id = '001000003'") == [("Renamed",)]
-    assert api_rows(tmp_path, "SELECT is_deleted FROM raw_salesforce.accounts WHERE id = '001000004'") == [(True,)]
-    assert api_rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(10,)]
 
 
 def test_currency_iso_code_only_when_the_org_has_it(tmp_path, salesforce):
     salesforce.multi_currency = False
     salesforce.add("Opportunity", "006A", T0, Name="Deal", Amount=10.0, IsClosed=False, IsWon=False)
-    sync(tmp_path, salesforce.start())
+    SALESFORCE.sync(tmp_path, salesforce.start())
     assert all("CurrencyIsoCode" not in q for q in salesforce.queries() if "FROM Opportunity" in q)
     assert api_rows(tmp_path, "SELECT currency_iso_code FROM raw_salesforce.opportunities") == [(None,)]
 
 
-def test_crash_mid_sync_then_rerun_is_complete_and_duplicate_free(tmp_path, salesforce):
-    add_accounts(salesforce, 130)
-    base_url = salesforce.start()
-    salesforce.down_after = 3
-    with pytest.raises(Exception) as failure:
-        sync(tmp_path, base_url, max_attempts=2)
-    assert "HTTP 503" in str(failure.value) and TOKEN not in str(failure.value)
-    salesforce.down_after = None
-    sync(tmp_path, base_url)
-    assert api_rows(tmp_path, "SELECT count(*), count(DISTINCT id) FROM raw_salesforce.accounts") == [(130, 130)]
-
-
 def test_client_credentials_flow_gets_the_token_and_no_secret_leaks(tmp_path, salesforce, caplog):
-    add_accounts(salesforce, 3)
+    SALESFORCE.add_records(salesforce, 3)
     with caplog.at_level(logging.DEBUG):
-        sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret")
+        SALESFORCE.sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret")
     assert api_rows(tmp_path, "SELECT count(*) FROM raw_salesforce.accounts") == [(3,)]
     token_calls = [body for _, path, _, body in salesforce.requests if path == "/services/oauth2/token"]
     assert token_calls == [{"client_id": "client-id", "client_secret": "client-secret",
                             "grant_type": "client_credentials"}]
     assert TOKEN not in caplog.text and "client-secret" not in caplog.text
     assert all(TOKEN.encode() not in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
-
-
-def test_expired_session_is_one_line_naming_the_variables(tmp_path, salesforce):
-    with pytest.raises(Exception) as failure:
-        sync(tmp_path, salesforce.start(), access_token="expired")
-    assert source_error(failure).startswith("Salesforce refused the token (HTTP 401): set SALESFORCE_ACCESS_TOKEN")
 
 
 def test_marts_from_salesforce_equal_marts_from_the_same_exports(tmp_path, salesforce):
@@ -131,8 +72,8 @@ def test_marts_from_salesforce_equal_marts_from_the_same_exports(tmp_path, sales
 
 
 def test_refresh_token_flow_is_used_when_a_refresh_token_is_set(tmp_path, salesforce):
-    add_accounts(salesforce, 2)
-    sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret",
+    SALESFORCE.add_records(salesforce, 2)
+    SALESFORCE.sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret",
          refresh_token="refresh-me")
     token_calls = [body for _, path, _, body in salesforce.requests if path == "/services/oauth2/token"]
     assert [(call["grant_type"], call["refresh_token"]) for call in token_calls] == [("refresh_token", "refresh-me")]
@@ -140,10 +81,10 @@ def test_refresh_token_flow_is_used_when_a_refresh_token_is_set(tmp_path, salesf
 
 
 def test_exhausted_api_quota_is_not_called_a_token_problem(tmp_path, salesforce):
-    add_accounts(salesforce, 2)
+    SALESFORCE.add_records(salesforce, 2)
     salesforce.fail(403, times=50, path_contains="/services/data/")
     with pytest.raises(Exception) as failure:
-        sync(tmp_path, salesforce.start())
+        SALESFORCE.sync(tmp_path, salesforce.start())
     assert source_error(failure).startswith("Salesforce API request limit exceeded")
 
 
@@ -181,3 +122,62 @@ def test_one_customer_per_buyer_in_an_org(tmp_path, salesforce):
     assert project.query("SELECT account_id, acquired_date::VARCHAR FROM intermediate.customers "
                          "ORDER BY acquired_date") == [("001A", "2025-02-01"), ("001B", "2025-03-01"),
                                                        ("contact:003B", "2025-04-01")]
+
+
+def test_loading_the_code_location_asks_salesforce_nothing(tmp_path, salesforce):
+    """The token is fetched by the sync's first request, not while Dagster loads the code."""
+    from pipelines.definitions import build_definitions
+
+    project = Project(tmp_path, SALESFORCE_INSTANCE_URL=salesforce.start(), SALESFORCE_CLIENT_ID="client-id",
+                      SALESFORCE_CLIENT_SECRET="client-secret")
+    build_definitions(project.settings)
+    assert salesforce.requests == []
+
+
+def closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("problem", ["unreachable token URL", "wrong client secret"])
+def test_a_token_failure_fails_only_the_salesforce_sync_in_one_line(tmp_path, salesforce, problem):
+    from dagster import AssetSelection, DagsterInstance
+
+    from pipelines.cli import _root_cause
+    from pipelines.definitions import REFRESH_JOB, build_definitions
+    from pipelines.run_report import step_failures
+
+    base_url = salesforce.start()
+    env = {"SALESFORCE_INSTANCE_URL": base_url, "SALESFORCE_CLIENT_ID": "client-id",
+           "SALESFORCE_CLIENT_SECRET": "client-secret"}
+    if problem == "unreachable token URL":
+        env["SALESFORCE_TOKEN_URL"] = token_url = f"{closed_port_url()}/services/oauth2/token"
+        expected = (f"the Salesforce token URL {token_url} cannot be reached (ConnectionError): check "
+                    "SALESFORCE_TOKEN_URL (default <SALESFORCE_INSTANCE_URL>/services/oauth2/token)")
+    else:
+        env["SALESFORCE_CLIENT_SECRET"] = "wrong-secret"
+        expected = ("Salesforce refused the OAuth client_credentials flow (HTTP 400): check SALESFORCE_CLIENT_ID, "
+                    "SALESFORCE_CLIENT_SECRET")
+    project = Project(tmp_path, **env)
+    project.write("fx_rates.csv", "date,base,quote,rate\n2025-01-01,EUR,USD,1.25")
+    defs = build_definitions(project.settings)
+    selection = AssetSelection.groups("raw_exports", "raw_salesforce").resolve(defs.resolve_asset_graph())
+    result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
+        instance=DagsterInstance.ephemeral(), asset_selection=list(selection), raise_on_error=False)
+    failures = step_failures(result)
+    assert [failure.step_key for failure in failures] == ["raw_salesforce"]
+    assert _root_cause(failures[0].step_failure_data.error) == expected
+    assert project.one("SELECT count(*) FROM raw_exports.fx_rates") == (1,)  # the exports synced
+    assert "wrong-secret" not in expected
+
+
+def test_a_token_endpoint_that_keeps_failing_is_not_called_a_refused_secret(tmp_path, salesforce):
+    salesforce.fail(503, times=50, path_contains="/services/oauth2/token")
+    with pytest.raises(Exception) as failure:
+        SALESFORCE.sync(tmp_path, salesforce.start(), client_id="client-id", client_secret="client-secret")
+    assert source_error(failure).endswith("/services/oauth2/token answered HTTP 503 after retries; nothing was "
+                                          "loaded, run the sync again")
+    assert len([path for _, path, _, _ in salesforce.requests if path == "/services/oauth2/token"]) == 6

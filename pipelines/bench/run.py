@@ -46,12 +46,25 @@ class Measurement:
 
 
 def measure(step: str, work: Path, **arguments) -> Measurement:
+    """Run `step` in a fresh process (`pipelines.bench.steps`)."""
     out = work / f"{step}-{time.monotonic_ns()}.json"
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pipelines.bench.steps", step, json.dumps(arguments), str(out)],
                    check=True, env={**os.environ, "RUNTIME__LOG_LEVEL": "ERROR"})
-    wall = time.perf_counter() - started
-    result = json.loads(out.read_text())
+    return _measurement(time.perf_counter() - started, json.loads(out.read_text()))
+
+
+def measure_here(step: str, work: Path, **arguments) -> Measurement:
+    """Run `step` in this process: the steps and the report without a process's start-up each, to check that the
+    benchmark works. Its figures mean nothing (every step shares the imports, the warm caches and the peak RSS)."""
+    from pipelines.bench.steps import run_step
+
+    started = time.perf_counter()
+    result = run_step(step, json.loads(json.dumps(arguments)))  # the arguments as a process would get them
+    return _measurement(time.perf_counter() - started, result)
+
+
+def _measurement(wall: float, result: dict) -> Measurement:
     known = {"seconds", "total_seconds", "peak_rss_gib"}
     return Measurement(wall, result["seconds"], result["total_seconds"], result["peak_rss_gib"],
                        {k: v for k, v in result.items() if k not in known})
@@ -64,7 +77,10 @@ def ratio_figure(name: str, ours: float, reference: float, limit: float, note: s
 
 
 def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None,
-                  results: Path = Path("bench/results")) -> dict:
+                  results: Path = Path("bench/results"), repeats: int = INGEST_REPEATS,
+                  measure=measure) -> dict:
+    """Every figure at one scale. `repeats` and `measure` (`measure_here`) are for checking that the benchmark
+    works, quickly: its figures then mean nothing."""
     scale = Scale.from_spend_rows(spend_rows)
     work = work or Path("bench/data") / str(spend_rows)
     shutil.rmtree(work, ignore_errors=True)
@@ -75,10 +91,10 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
     figures: list[Figure] = []
 
     # 1. Ingest: spend and contacts, ours through dlt against DuckDB's own read_csv, same files, same run; each
-    # the best of INGEST_REPEATS, taken in turns, so that a stall of the machine does not decide the ratio.
+    # the best of `repeats`, taken in turns, so that a stall of the machine does not decide the ratio.
     print("1/5 ingest …", flush=True)
     references, ours_runs = [], []
-    for _ in range(INGEST_REPEATS):
+    for _ in range(repeats):
         reference_db.unlink(missing_ok=True)  # both sides write a new database file, every turn
         references.append(measure("ingest_reference", work, database=str(reference_db),
                                   files={k: str(files[k]) for k in ("ad_spend", "contacts")}))
@@ -89,7 +105,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
     reference, ours = (min(runs, key=lambda m: m.seconds) for runs in (references, ours_runs))
     runs = ", ".join(f"{o.seconds:.1f} s vs {r.seconds:.1f} s" for o, r in zip(ours_runs, references, strict=True))
     figures.append(ratio_figure("ingest spend + contacts (dlt vs DuckDB read_csv)", ours.seconds, reference.seconds,
-                                1.5, f"best of {INGEST_REPEATS} in turns: {runs}"))
+                                1.5, f"best of {repeats} in turns: {runs}"))
 
     # 2. Incremental: the rest of the files, then 1% of contacts and deals re-exported, twice, then nothing.
     print("2/5 incremental …", flush=True)

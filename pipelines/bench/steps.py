@@ -123,12 +123,16 @@ STEPS = {f.__name__: f for f in (ingest_reference, merge_reference, ingest_ours,
                                  transforms_dagster, dict_rows_ours, api_sync)}
 
 
-if __name__ == "__main__":
-    name, arguments = sys.argv[1], json.loads(sys.argv[2])
+def run_step(name: str, arguments: dict) -> dict:
+    """Run one step: its time (`seconds`, and `total_seconds` with any set-up it keeps out of them), the process's
+    peak RSS, and whatever else the step reports."""
     started = time.perf_counter()
     timed = STEPS[name](**arguments)
     total = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     reported = timed if isinstance(timed, dict) else {"seconds": total if timed is None else timed}
-    Path(sys.argv[3]).write_text(json.dumps({"total_seconds": total, "peak_rss_gib": peak_kib / 1024 ** 2,
-                                             **reported}))
+    return {"total_seconds": total, "peak_rss_gib": peak_kib / 1024 ** 2, **reported}
+
+
+if __name__ == "__main__":
+    Path(sys.argv[3]).write_text(json.dumps(run_step(sys.argv[1], json.loads(sys.argv[2]))))

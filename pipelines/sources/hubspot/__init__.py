@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import dlt
 from requests import HTTPError
 
+from pipelines.sources.declaration import SourceDeclaration
 from pipelines.sources.hubspot.helpers import (
     associations,
     explain_error,
@@ -23,11 +24,13 @@ from pipelines.sources.hubspot.helpers import (
     to_millis,
 )
 from pipelines.sources.hubspot.settings import (
+    DATASET,
     DEAL_ASSOCIATIONS,
     DEFAULT_BASE_URL,
     PROPERTIES,
     REQUESTS_PER_SECOND,
     SEARCH_RESULT_CAP,
+    HubSpotSettings,
 )
 from pipelines.sources.rest import checked
 
@@ -113,3 +116,15 @@ def hubspot_source(access_token: str = dlt.secrets.value, base_url: str = DEFAUL
                for pipeline in response.json().get("results", []) for stage in pipeline.get("stages", [])]
 
     return [*resources, deal_pipelines]
+
+
+SOURCE = SourceDeclaration(
+    name="hubspot",
+    title="HubSpot",
+    dataset=DATASET,
+    settings=HubSpotSettings,
+    build=lambda config, _: hubspot_source(access_token=config.access_token.get_secret_value(),
+                                           base_url=config.base_url, extra_properties=config.extra_properties,
+                                           lookback_minutes=config.lookback_minutes),
+    test_server="pipelines.fake_apis.hubspot:FakeHubSpot",
+)

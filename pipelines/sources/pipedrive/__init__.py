@@ -10,7 +10,15 @@ from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from requests import HTTPError
 
-from pipelines.sources.pipedrive.settings import ENDPOINTS, PAGE_SIZE, STAGES_ENDPOINT, TOKEN_VARIABLE
+from pipelines.sources.declaration import SourceDeclaration
+from pipelines.sources.pipedrive.settings import (
+    DATASET,
+    ENDPOINTS,
+    PAGE_SIZE,
+    STAGES_ENDPOINT,
+    TOKEN_VARIABLE,
+    PipedriveSettings,
+)
 from pipelines.sources.rest import explain, retrying_client
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -78,3 +86,14 @@ def pipedrive_source(api_token: str = dlt.secrets.value, base_url: str = "", loo
             raise _explain(error) from None
 
     return [*resources, stages]
+
+
+SOURCE = SourceDeclaration(
+    name="pipedrive",
+    title="Pipedrive",
+    dataset=DATASET,
+    settings=PipedriveSettings,
+    build=lambda config, _: pipedrive_source(api_token=config.api_token.get_secret_value(), base_url=config.url,
+                                             lookback_minutes=config.lookback_minutes),
+    test_server="pipelines.fake_apis.pipedrive:FakePipedrive",
+)

@@ -1,4 +1,9 @@
-"""Pipedrive API v2 constants (see ../shared/api-formats/README.md, section b)."""
+"""Pipedrive API v2 constants (see ../shared/api-formats/README.md, section b); the PIPEDRIVE_* variables."""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from pipelines.config import SourceSettings
 
 DATASET = "raw_pipedrive"
 PAGE_SIZE = 500  # v2's documented maximum
@@ -21,3 +26,18 @@ ENDPOINTS = {
     }),
 }
 STAGES_ENDPOINT = "/api/v2/stages"
+
+
+class PipedriveSettings(SourceSettings):
+    model_config = SettingsConfigDict(env_prefix="PIPEDRIVE_")
+    requires = (("api_token", "company_domain"), ("api_token", "base_url"))
+
+    api_token: SecretStr | None = Field(None, description="API token (Personal preferences > API)")
+    company_domain: str | None = Field(None, description="`<company>` of `https://<company>.pipedrive.com`")
+    base_url: str | None = Field(None, description="API base URL, instead of the company domain (proxy)")
+    lookback_minutes: float = Field(60.0, ge=0, description="how far before the last cursor an incremental sync "
+                                                            "starts again")
+
+    @property
+    def url(self) -> str | None:
+        return self.base_url or (f"https://{self.company_domain}.pipedrive.com" if self.company_domain else None)

@@ -6,18 +6,26 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import dlt
+from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from requests import HTTPError
 
+from pipelines.sources.declaration import SourceDeclaration
 from pipelines.sources.rest import retrying_client
 from pipelines.sources.salesforce.helpers import (
+    SalesforceOAuth,
     explain_error,
-    fetch_access_token,
     has_field,
     parse_datetime,
     query_all,
 )
-from pipelines.sources.salesforce.settings import CURSOR_FIELD, MULTI_CURRENCY_OBJECTS, OBJECTS
+from pipelines.sources.salesforce.settings import (
+    CURSOR_FIELD,
+    DATASET,
+    MULTI_CURRENCY_OBJECTS,
+    OBJECTS,
+    SalesforceSettings,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -66,14 +74,40 @@ def salesforce_source(instance_url: str = dlt.config.value, access_token: str | 
                       refresh_token: str | None = None, token_url: str | None = None,
                       lookback_minutes: float = 60, max_attempts: int = 6, backoff_factor: float = 1.0,
                       max_retry_delay: float = 60.0):
-    """Salesforce objects for deals, accounts, people and campaign touchpoints. With no access token, one is
-    obtained by the client-credentials flow (or the refresh-token flow when a refresh token is given)."""
-    if not access_token:
-        bootstrap = retrying_client(instance_url, None, max_attempts, backoff_factor, max_retry_delay)
-        access_token = fetch_access_token(bootstrap, token_url or f"{instance_url.rstrip('/')}/services/oauth2/token",
-                                          client_id, client_secret, refresh_token)
-    client = retrying_client(instance_url, BearerTokenAuth(access_token), max_attempts, backoff_factor,
-                             max_retry_delay)
+    """Salesforce objects for deals, accounts, people and campaign touchpoints. With no access token, the first
+    request obtains one by the client-credentials flow (or the refresh-token flow when a refresh token is given):
+    building the source touches no network. The token request is retried on 429 and 5xx like any other; an
+    unreachable token URL is a wrong setting, reported at once."""
+    if access_token:
+        auth = BearerTokenAuth(access_token)
+    else:
+        token_session = Client(raise_for_status=False, request_max_attempts=max_attempts,
+                               request_backoff_factor=backoff_factor, request_max_retry_delay=max_retry_delay,
+                               exceptions=[]).session
+        auth = SalesforceOAuth(access_token_url=token_url or f"{instance_url.rstrip('/')}/services/oauth2/token",
+                               client_id=client_id, client_secret=client_secret, refresh_token=refresh_token,
+                               session=token_session)
+    client = retrying_client(instance_url, auth, max_attempts, backoff_factor, max_retry_delay)
     lookback = timedelta(minutes=lookback_minutes)
     return [_object_resource(client, sobject, table, fields, lookback)
             for sobject, (table, fields) in OBJECTS.items()]
+
+
+def _build(config: SalesforceSettings, _settings):
+    def secret(value):
+        return value.get_secret_value() if value else None
+
+    return salesforce_source(instance_url=config.instance_url, access_token=secret(config.access_token),
+                             client_id=secret(config.client_id), client_secret=secret(config.client_secret),
+                             refresh_token=secret(config.refresh_token), token_url=config.token_url,
+                             lookback_minutes=config.lookback_minutes)
+
+
+SOURCE = SourceDeclaration(
+    name="salesforce",
+    title="Salesforce",
+    dataset=DATASET,
+    settings=SalesforceSettings,
+    build=_build,
+    test_server="pipelines.fake_apis.salesforce:FakeSalesforce",
+)

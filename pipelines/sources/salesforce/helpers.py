@@ -3,10 +3,14 @@ deleted records, datetimes like 2024-03-29T16:02:11.000+0000."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
+from dlt.common.configuration import configspec
+from dlt.common.typing import TSecretStrValue
 from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
-from requests import HTTPError
+from requests import HTTPError, RequestException
 
 from pipelines.sources.rest import SourceError, checked, explain
 from pipelines.sources.salesforce.settings import API_VERSION, CURSOR_FIELD, TOKEN_VARIABLES
@@ -35,20 +39,36 @@ def soql_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def fetch_access_token(client: RESTClient, token_url: str, client_id: str, client_secret: str,
-                       refresh_token: str | None) -> str:
-    """An access token from the OAuth client-credentials flow, or the refresh-token flow when one is given."""
-    form = {"client_id": client_id, "client_secret": client_secret,
-            "grant_type": "refresh_token" if refresh_token else "client_credentials"}
-    if refresh_token:
-        form["refresh_token"] = refresh_token
-    try:
-        response = checked(client.session.post(token_url, data=form))
-    except HTTPError as error:
-        raise SourceError(f"Salesforce refused the OAuth {form['grant_type']} flow (HTTP "
-                          f"{error.response.status_code}): check SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET"
-                          f"{' and SALESFORCE_REFRESH_TOKEN' if refresh_token else ''}") from None
-    return response.json()["access_token"]
+@configspec
+class SalesforceOAuth(OAuth2ClientCredentials):
+    """dlt's client-credentials auth (the token is fetched by the first request, when the sync runs, and again
+    when it expires), with Salesforce's refresh-token flow when a refresh token is given, and a failure told in
+    one line that names what to check."""
+
+    refresh_token: TSecretStrValue | None = None
+
+    def build_access_token_request(self) -> dict[str, Any]:
+        request = super().build_access_token_request()
+        if self.refresh_token:
+            request["data"].update(grant_type="refresh_token", refresh_token=self.refresh_token)
+        return request
+
+    def obtain_token(self) -> None:
+        flow = "refresh_token" if self.refresh_token else "client_credentials"
+        try:
+            super().obtain_token()
+        except HTTPError as error:
+            status = error.response.status_code
+            if status >= 500 or status == 429:
+                raise SourceError(f"the Salesforce token URL {self.access_token_url} answered HTTP {status} after "
+                                  "retries; nothing was loaded, run the sync again") from None
+            raise SourceError(f"Salesforce refused the OAuth {flow} flow (HTTP {status}): check "
+                              f"SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET"
+                              f"{' and SALESFORCE_REFRESH_TOKEN' if self.refresh_token else ''}") from None
+        except RequestException as error:
+            raise SourceError(f"the Salesforce token URL {self.access_token_url} cannot be reached "
+                              f"({type(error).__name__}): check SALESFORCE_TOKEN_URL (default "
+                              "<SALESFORCE_INSTANCE_URL>/services/oauth2/token)") from None
 
 
 def has_field(client: RESTClient, sobject: str, field: str) -> bool:

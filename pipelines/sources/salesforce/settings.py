@@ -1,4 +1,9 @@
-"""Salesforce REST constants (see ../shared/api-formats/README.md, section c)."""
+"""Salesforce REST constants (see ../shared/api-formats/README.md, section c); the SALESFORCE_* variables."""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from pipelines.config import SourceSettings
 
 DATASET = "raw_salesforce"
 API_VERSION = "v59.0"
@@ -20,3 +25,20 @@ OBJECTS = {
                                             "CreatedDate"]),
 }
 MULTI_CURRENCY_OBJECTS = ("Opportunity",)
+
+
+class SalesforceSettings(SourceSettings):
+    model_config = SettingsConfigDict(env_prefix="SALESFORCE_")
+    requires = (("instance_url", "access_token"), ("instance_url", "client_id", "client_secret"))
+
+    instance_url: str | None = Field(None, description="the org's URL, `https://<org>.my.salesforce.com`")
+    access_token: SecretStr | None = Field(None, description="an OAuth access token")
+    client_id: SecretStr | None = Field(None, description="connected app client id, instead of an access token: "
+                                                          "client-credentials flow")
+    client_secret: SecretStr | None = Field(None, description="connected app client secret")
+    refresh_token: SecretStr | None = Field(None, description="with the client id and secret: refresh-token flow "
+                                                              "instead")
+    token_url: str | None = Field(None, json_schema_extra={"shown_default": "<instance URL>/services/oauth2/token"},
+                                  description="OAuth token endpoint")
+    lookback_minutes: float = Field(60.0, ge=0, description="how far before the last cursor an incremental sync "
+                                                            "starts again")
