@@ -4,23 +4,15 @@ runs before any sync has loaded a row (on the tables the raw assets create from 
 import duckdb
 import pytest
 
-from pipelines.exports.source import DATASET as EXPORTS_DATASET
-from pipelines.exports.source import declared_tables
-from pipelines.raw_assets import ensure_tables, resource_tables
-from pipelines.sources.google_ads import google_ads_source
-from pipelines.sources.google_ads.settings import DATASET as GOOGLE_DATASET
-from pipelines.sources.linkedin_ads import linkedin_ads_source
-from pipelines.sources.linkedin_ads.settings import DATASET as LINKEDIN_DATASET
-from pipelines.sources.meta_ads import meta_ads_source
-from pipelines.sources.meta_ads.settings import DATASET as META_DATASET
+from pipelines.config import Settings
+from pipelines.raw_assets import ensure_tables
+from pipelines.sources.registry import declared
 from pipelines.warehouse import TRANSFORMS_DIR
 
-SOURCES = {
-    "google_ads": (GOOGLE_DATASET, lambda: google_ads_source(developer_token="d", client_id="c", client_secret="s",
-                                                             refresh_token="r", customer_ids=["1"])),
-    "meta_ads": (META_DATASET, lambda: meta_ads_source(access_token="t", ad_account_ids=["1"])),
-    "linkedin_ads": (LINKEDIN_DATASET, lambda: linkedin_ads_source(access_token="t", ad_account_ids=["1"])),
-}
+PLATFORMS = ("google_ads", "meta_ads", "linkedin_ads")
+ENV = {"GOOGLE_ADS_DEVELOPER_TOKEN": "d", "GOOGLE_ADS_CLIENT_ID": "c", "GOOGLE_ADS_CLIENT_SECRET": "s",
+       "GOOGLE_ADS_REFRESH_TOKEN": "r", "GOOGLE_ADS_CUSTOMER_IDS": "1", "META_ACCESS_TOKEN": "t",
+       "META_AD_ACCOUNT_IDS": "1", "LINKEDIN_ACCESS_TOKEN": "t", "LINKEDIN_AD_ACCOUNT_IDS": "1"}
 
 
 def spend_sql(source: str) -> str:
@@ -28,11 +20,14 @@ def spend_sql(source: str) -> str:
 
 
 @pytest.fixture
-def empty_raw_tables():
+def empty_raw_tables(tmp_path):
+    """The raw tables of the exports and of every ad platform as each declares them, before any sync."""
+    settings = Settings.from_env({"PAYBACK_DUCKDB_PATH": str(tmp_path / "p.duckdb"), **ENV})
+    assert set(PLATFORMS) <= set(settings.sources)
     con = duckdb.connect()
-    ensure_tables(con, EXPORTS_DATASET, declared_tables())
-    for dataset, build in SOURCES.values():
-        ensure_tables(con, dataset, resource_tables(build()))
+    for name in ("exports", *PLATFORMS):
+        source = declared(name)
+        ensure_tables(con, source.dataset, source.tables(source.build(settings.source(name), settings)))
     yield con
     con.close()
 
@@ -41,12 +36,12 @@ def columns(con, sql: str) -> list[tuple[str, str]]:
     return [(name, kind) for name, kind, *_ in con.execute(f"DESCRIBE {sql}").fetchall()]
 
 
-@pytest.mark.parametrize("source", sorted(SOURCES))
+@pytest.mark.parametrize("source", PLATFORMS)
 def test_platform_staging_has_the_canonical_spend_columns_and_types(empty_raw_tables, source):
     assert columns(empty_raw_tables, spend_sql(source)) == columns(empty_raw_tables, spend_sql("exports"))
     assert empty_raw_tables.execute(spend_sql(source)).fetchall() == []
 
 
 def test_the_canonical_union_of_every_spend_runs_on_empty_tables(empty_raw_tables):
-    union = "\nunion all by name\n".join(f"select * from ({spend_sql(s)})" for s in ["exports", *sorted(SOURCES)])
+    union = "\nunion all by name\n".join(f"select * from ({spend_sql(s)})" for s in ["exports", *PLATFORMS])
     assert empty_raw_tables.execute(f"select count(*) from ({union})").fetchall() == [(0,)]

@@ -1,6 +1,6 @@
-"""Google Ads against a local server that speaks its documented REST API (tests/fake_apis/google_ads.py): the OAuth
-refresh-token exchange, searchStream batches with int64 values as strings and zero metrics left out, restated
-days, 429 RESOURCE_EXHAUSTED with a retry delay, 401/403, manager accounts."""
+"""Google Ads against a local server that speaks its documented REST API (pipelines/fake_apis/google_ads.py): the
+OAuth refresh-token exchange, searchStream batches with int64 values as strings and zero metrics left out, restated
+days, 429 RESOURCE_EXHAUSTED with a retry delay, 401/403, manager accounts; its variables; a whole run."""
 
 import logging
 from datetime import date, timedelta
@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ConfigError
+from pipelines.config import ConfigError, Settings
+from pipelines.definitions import build_definitions
 from pipelines.exports.ad_reports import read_ad_report
+from pipelines.fake_apis.google_ads import VERSION, FakeGoogleAds
 from pipelines.sources.ad_platforms import today
-from pipelines.sources.google_ads import google_ads_source, source_from_env
-from tests.conftest import api_rows, source_error, staged, sync_api_source
-from tests.fake_apis.google_ads import VERSION, FakeGoogleAds
+from pipelines.sources.google_ads import google_ads_source
+from tests.conftest import Project, api_rows, failed_checks, source_error, staged, sync_api_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 SECRETS = ("client-secret", "refresh-token", "developer-token", "ya29.access-token")
@@ -202,16 +203,96 @@ def test_quota_never_regained_is_one_line_after_bounded_retries(tmp_path, google
     assert len(google.queries()) == 2
 
 
+def test_a_token_endpoint_that_keeps_failing_is_not_called_a_refused_refresh_token(tmp_path, google):
+    google.fail(503, times=50, path_contains="/token")
+    with pytest.raises(Exception) as failure:
+        sync(tmp_path, google, google.start(), max_attempts=3)
+    assert source_error(failure).endswith("/token answered HTTP 503 after retries; nothing was loaded, run the sync "
+                                          "again")
+    assert len(google.token_requests()) == 3 and google.queries() == []
+
+
+def test_an_unreachable_token_url_names_its_variable_at_once(tmp_path, google):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/token"
+    source = google_ads_source(developer_token="developer-token", client_id=google.client_id,
+                               client_secret="client-secret", refresh_token="refresh-token",
+                               customer_ids=[CUSTOMER], base_url=f"{google.start()}/{VERSION}", token_url=closed)
+    with pytest.raises(Exception) as failure:
+        sync_api_source(tmp_path, source, "raw_google_ads")
+    assert source_error(failure) == (f"the Google OAuth token URL {closed} cannot be reached (ConnectionError): check "
+                                     "GOOGLE_OAUTH_TOKEN_URL")
+
+
+CREDENTIALS = {"GOOGLE_ADS_DEVELOPER_TOKEN": "developer-token", "GOOGLE_ADS_CLIENT_ID": FakeGoogleAds.client_id,
+               "GOOGLE_ADS_CLIENT_SECRET": "client-secret", "GOOGLE_ADS_REFRESH_TOKEN": "refresh-token",
+               "GOOGLE_ADS_CUSTOMER_IDS": "123-456-7890"}
+
+
 def test_variables_configure_the_source_or_leave_it_out():
-    credentials = {"GOOGLE_ADS_DEVELOPER_TOKEN": "d", "GOOGLE_ADS_CLIENT_ID": "c", "GOOGLE_ADS_CLIENT_SECRET": "s",
-                   "GOOGLE_ADS_REFRESH_TOKEN": "r", "GOOGLE_ADS_CUSTOMER_IDS": "123-456-7890, 5550001111"}
-    assert source_from_env({}) is None
-    assert source_from_env(credentials).name == "google_ads"
-    with pytest.raises(ConfigError, match="GOOGLE_ADS_REFRESH_TOKEN must be set"):
-        source_from_env({**credentials, "GOOGLE_ADS_REFRESH_TOKEN": " "})
-    with pytest.raises(ConfigError, match="GOOGLE_ADS_CUSTOMER_IDS="):
-        source_from_env({**credentials, "GOOGLE_ADS_CUSTOMER_IDS": "acme"})
-    with pytest.raises(ConfigError, match="ADS_START_DATE="):
-        source_from_env({**credentials, "ADS_START_DATE": "01/02/2024"})
-    with pytest.raises(ConfigError, match="ADS_LOOKBACK_DAYS="):
-        source_from_env({**credentials, "ADS_LOOKBACK_DAYS": "-1"})
+    assert "google_ads" not in Settings.from_env({}).sources
+    settings = Settings.from_env({**CREDENTIALS, "GOOGLE_ADS_CUSTOMER_IDS": "123-456-7890, 5550001111",
+                                  "GOOGLE_ADS_LOGIN_CUSTOMER_ID": "999-888-7777", "ADS_START_DATE": "2024-01-01",
+                                  "ADS_LOOKBACK_DAYS": "7"})
+    config = settings.source("google_ads")
+    assert "google_ads" in settings.sources
+    assert (config.customer_ids, config.login_customer_id) == (("1234567890", "5550001111"), "9998887777")
+    assert (config.start_date, config.lookback_days) == (date(2024, 1, 1), 7)
+    assert "refresh-token" not in repr(config) and "developer-token" not in repr(config)
+    with pytest.raises(ConfigError, match="GOOGLE_ADS_DEVELOPER_TOKEN and .* are set, but not all that is needed: "
+                                          "set .*GOOGLE_ADS_REFRESH_TOKEN"):
+        Settings.from_env({**CREDENTIALS, "GOOGLE_ADS_REFRESH_TOKEN": " "})
+    for variable, value, reason in [
+            ("GOOGLE_ADS_CUSTOMER_IDS", "acme", "is not a comma-separated list of numeric account ids"),
+            ("GOOGLE_ADS_LOGIN_CUSTOMER_ID", "mcc", "is not a customer id"),
+            ("ADS_START_DATE", "01/02/2024", "is not a date (YYYY-MM-DD)"),
+            ("ADS_LOOKBACK_DAYS", "-1", "must be at least 0")]:
+        with pytest.raises(ConfigError) as error:
+            Settings.from_env({**CREDENTIALS, variable: value})
+        assert str(error.value).startswith(f"{variable}={value!r} {reason}")
+
+
+def test_loading_the_code_location_asks_google_nothing(tmp_path, google):
+    """The refresh token is exchanged by the sync's first request, not while Dagster loads the code."""
+    project = Project(tmp_path, **CREDENTIALS, GOOGLE_ADS_BASE_URL=f"{google.start()}/{VERSION}",
+                      GOOGLE_OAUTH_TOKEN_URL=f"{google.start()}/token")
+    defs = build_definitions(project.settings)
+    assert defs.resolve_schedule_def("google_ads_daily").cron_schedule == "0 4 * * *"
+    assert google.requests == []
+
+
+def test_a_run_brings_google_ads_spend_to_staging_spend_and_marts_cac(tmp_path, google):
+    """The platform configured by its variables alone: `Project.run` syncs it through its declaration, staging
+    maps it onto staging.spend, and marts.cac counts it. One customer won on day -3 (exports); that day Brand
+    spent 100.00 and Generic 20.50 USD (the reporting currency): paid spend 120.50, CAC 120.50 / 1."""
+    day = today() - timedelta(days=3)
+    google.add(CUSTOMER, BRAND, day, "Brand - Search", 100_000_000, 1000, 50)
+    google.add(CUSTOMER, GENERIC, day, "Generic - Search", 20_500_000, 300, 9)
+    base_url = google.start()
+    project = Project(tmp_path, **CREDENTIALS, GOOGLE_ADS_BASE_URL=f"{base_url}/{VERSION}",
+                      GOOGLE_OAUTH_TOKEN_URL=f"{base_url}/token", ADS_START_DATE=str(day - timedelta(days=5)),
+                      ADS_LOOKBACK_DAYS="4", REPORTING_CURRENCY="USD")
+    project.write("companies.csv", "company_id,name\nc1,Acme")
+    project.write("deals.csv", "deal_id,company_id,created_at,status,closed_at,amount,currency\n"
+                               f"d1,c1,{day - timedelta(days=20)}T09:00:00Z,won,{day},5000,USD")
+    assert failed_checks(project.run()) == {}
+    assert project.query("SELECT source_system, campaign_id, spend, currency, channel FROM staging.spend "
+                         "ORDER BY campaign_id") == [("google_ads", BRAND, 100.0, "USD", "paid_search"),
+                                                     ("google_ads", GENERIC, 20.5, "USD", "paid_search")]
+    assert project.one("SELECT paid_spend, new_customers, paid_cac FROM marts.cac WHERE period_grain = 'month' "
+                       "AND period_start = date_trunc('month', ?::DATE)", [day]) == (120.5, 1, 120.5)
+
+    # Google restates the day (Generic refunded to 10.00). The next run starts from the cursor kept in DuckDB (a
+    # run drops dlt's local state first): it asks the lookback only (4 days), and the day is 110.00, each campaign
+    # once.
+    google.add(CUSTOMER, GENERIC, day, "Generic - Search", 10_000_000, 300, 9)
+    before = len(google.queries())
+    assert failed_checks(project.run()) == {}
+    asked = [query for _, query in google.queries()[before:]]
+    assert len(asked) == 1 and f"BETWEEN '{today() - timedelta(days=4)}' AND '{today()}'" in asked[0]
+    assert project.one("SELECT sum(spend), count(*) FROM staging.spend") == (110.0, 2)
+    assert project.one("SELECT paid_cac FROM marts.cac WHERE period_grain = 'month' "
+                       "AND period_start = date_trunc('month', ?::DATE)", [day]) == (110.0,)

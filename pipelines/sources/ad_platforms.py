@@ -1,5 +1,5 @@
-"""What the ad platform sources (google_ads, meta_ads, linkedin_ads) share: their settings, the table they fill
-and how a sync re-reads recent days.
+"""What the ad platform sources (google_ads, meta_ads, linkedin_ads) share: the variables all of them read
+(ADS_START_DATE, ADS_LOOKBACK_DAYS), account id lists, the table they fill and how a sync re-reads recent days.
 
 Each platform lands daily spend per campaign in `raw_<platform>.campaign_daily`, one row per
 (platform, account_id, campaign_id, date). Platforms restate recent days (late conversions, invalid-click
@@ -15,13 +15,16 @@ variable later gets its own first sync from the start date, which one cursor for
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from typing import Annotated, Any
 
 import dlt
+from pydantic import BeforeValidator, Field
+from pydantic_settings import NoDecode
 from requests import HTTPError
 
-from pipelines.config import ConfigError
 from pipelines.sources.rest import SourceError
 
 TABLE = "campaign_daily"
@@ -30,15 +33,6 @@ DAY_OF_ACCOUNT = ("platform", "account_id", "date")  # the merge key: a re-read 
 DEFAULT_CRON = "0 4 * * *"
 DEFAULT_LOOKBACK_DAYS = 28
 DEFAULT_HISTORY_DAYS = 730  # the first sync of an account reads two years back unless ADS_START_DATE says otherwise
-
-# Every variable: (name, description, default, secret, required). `required` ones configure the source: none
-# set means the platform is not used; some set and not others is an error naming the missing ones.
-COMMON_VARIABLES = (
-    ("ADS_START_DATE", "first day an account's first sync reads (YYYY-MM-DD)", "two years before today", False,
-     False),
-    ("ADS_LOOKBACK_DAYS", "recent days every sync reads again, which platforms restate", str(DEFAULT_LOOKBACK_DAYS),
-     False, False),
-)
 
 # Columns every platform's table declares (so that staging runs before a first sync); each adds its metrics.
 COMMON_COLUMNS = {
@@ -57,55 +51,33 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def setting(env: Mapping[str, str], name: str) -> str | None:
-    value = (env.get(name) or "").strip()
-    return value or None
-
-
-def require_all(env: Mapping[str, str], names: Iterable[str]) -> bool:
-    """True when every required variable is set, False when none is (the platform is not used); an error naming
-    what is missing when only some are."""
-    names = list(names)
-    missing = [name for name in names if not setting(env, name)]
-    if len(missing) == len(names):
-        return False
-    if missing:
-        given = [name for name in names if name not in missing]
-        raise ConfigError(f"{', '.join(missing)} must be set with {', '.join(given)}")
-    return True
-
-
-def id_list(env: Mapping[str, str], name: str, strip: str = r"[\s-]") -> tuple[str, ...]:
-    """A comma-separated list of numeric account ids; `strip` is what to remove from each first (dashes of
-    123-456-7890, a prefix such as act_ or urn:li:sponsoredAccount:)."""
-    ids = tuple(re.sub(strip, "", part) for part in (env.get(name) or "").split(",") if part.strip())
-    bad = [value for value in ids if not value.isdigit()]
-    if bad or not ids:
-        raise ConfigError(f"{name}={env.get(name)!r} must be a comma-separated list of numeric account ids")
+def _ids(strip: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    ids = tuple(re.sub(strip, "", part) for part in value.split(",") if part.strip())
+    if not ids or not all(part.isdigit() for part in ids):
+        raise ValueError("is not a comma-separated list of numeric account ids")
     return ids
 
 
-def start_date_from(env: Mapping[str, str]) -> date:
-    text = setting(env, "ADS_START_DATE")
-    if text is None:
-        return today() - timedelta(days=DEFAULT_HISTORY_DAYS)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"ADS_START_DATE={text!r} is not a date (YYYY-MM-DD)") from None
+def account_ids(strip: str = r"[\s-]"):
+    """The type of a variable listing numeric account ids, comma-separated; `strip` is what to remove from each
+    first (the dashes of 123-456-7890, a prefix such as act_ or urn:li:sponsoredAccount:)."""
+    return Annotated[tuple[str, ...] | None, NoDecode, BeforeValidator(partial(_ids, strip))]
 
 
-def lookback_days_from(env: Mapping[str, str]) -> int:
-    text = setting(env, "ADS_LOOKBACK_DAYS") or str(DEFAULT_LOOKBACK_DAYS)
-    if not text.isdigit():
-        raise ConfigError(f"ADS_LOOKBACK_DAYS={text!r} must be a whole number of days (0 or more)")
-    return int(text)
+# The variables every ad platform reads: one value for all of them, each platform's settings declaring the same
+# variable (fresh fields, declared last, so that each platform's own variables come first in the docs).
+def start_date_field():
+    return Field(None, validation_alias="ADS_START_DATE",
+                 json_schema_extra={"shown_default": "two years before today"},
+                 description="every ad platform: first day an account's first sync reads (YYYY-MM-DD)")
 
 
-def as_date(value: date | str | None) -> date:
-    if value is None:
-        return today() - timedelta(days=DEFAULT_HISTORY_DAYS)
-    return value if isinstance(value, date) else date.fromisoformat(value)
+def lookback_days_field():
+    return Field(DEFAULT_LOOKBACK_DAYS, ge=0, validation_alias="ADS_LOOKBACK_DAYS",
+                 description="every ad platform: recent days each sync reads again, which the platforms restate "
+                             "(late conversions, invalid-click refunds)")
 
 
 def date_windows(first: date, last: date, days: int) -> Iterator[tuple[date, date]]:
@@ -117,10 +89,11 @@ def date_windows(first: date, last: date, days: int) -> Iterator[tuple[date, dat
 
 
 def campaign_daily_resource(accounts: Iterable[str], fetch: Callable[[str, date, date], Iterator[list]],
-                            start_date: date, lookback_days: int, window_days: int, columns: dict,
+                            start_date: date | None, lookback_days: int, window_days: int, columns: dict,
                             explain: Callable[[HTTPError], SourceError]):
     """The `campaign_daily` resource of one platform. `fetch(account, first, last)` yields pages of rows (dicts
-    with the KEY columns) for the days first..last of one account; it is called window by window."""
+    with the KEY columns) for the days first..last of one account; it is called window by window. An account's
+    first sync starts at `start_date` (None: two years before the day it runs)."""
     accounts = tuple(accounts)
 
     @dlt.resource(name=TABLE, primary_key=KEY, merge_key=DAY_OF_ACCOUNT, write_disposition="merge",
@@ -129,11 +102,11 @@ def campaign_daily_resource(accounts: Iterable[str], fetch: Callable[[str, date,
         """Daily spend, impressions, clicks and platform-reported conversions per campaign."""
         synced = dlt.current.resource_state().setdefault("synced_through", {})
         last = today()
+        start = start_date or last - timedelta(days=DEFAULT_HISTORY_DAYS)
         try:
             for account in accounts:
                 done = synced.get(account)
-                first = (max(start_date, date.fromisoformat(done) - timedelta(days=lookback_days))
-                         if done else start_date)
+                first = max(start, date.fromisoformat(done) - timedelta(days=lookback_days)) if done else start
                 for window_first, window_last in date_windows(first, last, window_days):
                     for page in fetch(account, window_first, window_last):
                         if page:

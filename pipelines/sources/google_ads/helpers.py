@@ -13,7 +13,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
 from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
-from requests import HTTPError, PreparedRequest
+from requests import HTTPError, PreparedRequest, RequestException
 
 from pipelines.sources.google_ads.settings import GAQL, PLATFORM
 from pipelines.sources.rest import RateLimitAwareAdapter, SourceError, explain
@@ -34,6 +34,25 @@ class GoogleAdsAuth(OAuth2ClientCredentials):
         return {"headers": {"Content-Type": "application/x-www-form-urlencoded"},
                 "data": {"client_id": self.client_id, "client_secret": self.client_secret,
                          "refresh_token": self.refresh_token, "grant_type": "refresh_token"}}
+
+    def obtain_token(self) -> None:
+        """A failure told in one line that names what to check: the OAuth client, the refresh token, or the token
+        URL (unreachable, or failing after retries)."""
+        try:
+            super().obtain_token()
+        except HTTPError as error:
+            status, body = error.response.status_code, error.response.text
+            if status >= 500 or status == 429:
+                raise SourceError(f"the Google OAuth token URL {self.access_token_url} answered HTTP {status} after "
+                                  "retries; nothing was loaded, run the sync again") from None
+            if "invalid_client" in body or "unauthorized_client" in body:
+                raise SourceError(f"Google refused the OAuth client (HTTP {status}): set GOOGLE_ADS_CLIENT_ID and "
+                                  "GOOGLE_ADS_CLIENT_SECRET to the client the refresh token was issued to") from None
+            raise SourceError(f"Google refused the refresh token (HTTP {status}): set GOOGLE_ADS_REFRESH_TOKEN to a "
+                              "new refresh token (scope https://www.googleapis.com/auth/adwords)") from None
+        except RequestException as error:
+            raise SourceError(f"the Google OAuth token URL {self.access_token_url} cannot be reached "
+                              f"({type(error).__name__}): check GOOGLE_OAUTH_TOKEN_URL") from None
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request = super().__call__(request)
@@ -56,18 +75,12 @@ class RetryDelayAdapter(RateLimitAwareAdapter):
         return response
 
 
-def explain_error(error: HTTPError, token_url: str) -> SourceError:
-    """One line naming what to fix: the OAuth client or refresh token when the token endpoint refuses; the
-    developer token, the manager account or the user's access when the API refuses."""
+def explain_error(error: HTTPError) -> SourceError:
+    """One line naming what to fix when the API refuses: the developer token, the manager account or the user's
+    access (the token endpoint's refusals are told by `GoogleAdsAuth`)."""
     response = error.response
     status = response.status_code if response is not None else None
     body = response.text if response is not None else ""
-    if response is not None and status < 500 and response.url.split("?")[0] == token_url.split("?")[0]:
-        if "invalid_client" in body or "unauthorized_client" in body:
-            return SourceError(f"Google refused the OAuth client (HTTP {status}): set GOOGLE_ADS_CLIENT_ID and "
-                               "GOOGLE_ADS_CLIENT_SECRET to the client the refresh token was issued to")
-        return SourceError(f"Google refused the refresh token (HTTP {status}): set GOOGLE_ADS_REFRESH_TOKEN to a "
-                           "new refresh token (scope https://www.googleapis.com/auth/adwords)")
     if status in (401, 403) and "DEVELOPER_TOKEN" in body:
         return explain(error, "Google Ads", "GOOGLE_ADS_DEVELOPER_TOKEN",
                        "a developer token approved for the API (API Center, Basic access or more)")

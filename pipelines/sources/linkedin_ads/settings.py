@@ -1,11 +1,16 @@
-"""LinkedIn Marketing API constants (see ../shared/api-formats/README.md, section f)."""
+"""LinkedIn Marketing API constants (see ../shared/api-formats/README.md, section f); the LINKEDIN_* variables."""
 
-from pipelines.sources.ad_platforms import COMMON_VARIABLES, DEFAULT_CRON
+import re
+from typing import Annotated
 
-NAME = "linkedin_ads"
+from pydantic import AfterValidator, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from pipelines.config import IsoDate, SourceSettings
+from pipelines.sources.ad_platforms import account_ids, lookback_days_field, start_date_field
+
 DATASET = "raw_linkedin_ads"
 PLATFORM = "linkedin_ads"
-SCHEDULE_CRON = DEFAULT_CRON
 DEFAULT_BASE_URL = "https://api.linkedin.com/rest"
 # Versions are monthly (YYYYMM), each served for at least a year; a retired one is answered with HTTP 426.
 DEFAULT_API_VERSION = "202607"
@@ -28,12 +33,24 @@ COLUMNS = {
     "one_click_leads": {"data_type": "bigint"},
 }
 
-VARIABLES = (  # (name, description, default, secret, required)
-    ("LINKEDIN_ACCESS_TOKEN", "OAuth access token with r_ads_reporting and r_ads", None, True, True),
-    ("LINKEDIN_AD_ACCOUNT_IDS", "comma-separated ad account ids (Campaign Manager → Account)", None, False, True),
-    ("LINKEDIN_BASE_URL", "LinkedIn REST base URL", DEFAULT_BASE_URL, False, False),
-    ("LINKEDIN_API_VERSION", "LinkedIn-Version header (YYYYMM)", DEFAULT_API_VERSION, False, False),
-    ("LINKEDIN_SCHEDULE_CRON", "cron of the LinkedIn sync", SCHEDULE_CRON, False, False),
-    *COMMON_VARIABLES,
-)
-REQUIRED = tuple(name for name, _, _, _, required in VARIABLES if required)
+
+
+def _version(value: str) -> str:
+    if not re.fullmatch(r"20\d{2}(0[1-9]|1[0-2])", value):
+        raise ValueError("is not a LinkedIn API version (YYYYMM, e.g. 202607)")
+    return value
+
+
+class LinkedInAdsSettings(SourceSettings):
+    model_config = SettingsConfigDict(env_prefix="LINKEDIN_")
+    requires = (("access_token", "ad_account_ids"),)
+
+    access_token: SecretStr | None = Field(None, description="OAuth access token with r_ads_reporting and r_ads "
+                                                             "(it expires after 60 days)")
+    ad_account_ids: account_ids(r"\s|urn:li:sponsoredAccount:") = Field(
+        None, description="ad account ids to sync, comma-separated (Campaign Manager → Account)")
+    base_url: str = Field(DEFAULT_BASE_URL, description="LinkedIn REST base URL")
+    api_version: Annotated[str, AfterValidator(_version)] = Field(DEFAULT_API_VERSION,
+                                                                  description="LinkedIn-Version header (YYYYMM)")
+    start_date: IsoDate | None = start_date_field()
+    lookback_days: int = lookback_days_field()

@@ -7,25 +7,17 @@ Every sync re-reads the last `lookback_days` of each account (see pipelines/sour
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from functools import partial
 
 import dlt
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
-from pipelines.sources.ad_platforms import (
-    DEFAULT_LOOKBACK_DAYS,
-    as_date,
-    campaign_daily_resource,
-    id_list,
-    lookback_days_from,
-    require_all,
-    setting,
-    start_date_from,
-)
+from pipelines.sources.ad_platforms import DEFAULT_CRON, DEFAULT_LOOKBACK_DAYS, campaign_daily_resource
+from pipelines.sources.declaration import SourceDeclaration
 from pipelines.sources.meta_ads.helpers import UsageAwareAdapter, explain_error, insights_rows, should_retry
-from pipelines.sources.meta_ads.settings import COLUMNS, DEFAULT_BASE_URL, REQUIRED, WINDOW_DAYS
+from pipelines.sources.meta_ads.settings import COLUMNS, DATASET, DEFAULT_BASE_URL, WINDOW_DAYS, MetaAdsSettings
 from pipelines.sources.rest import retrying_client
 
 
@@ -35,7 +27,7 @@ def _account_id(value: str) -> str:
 
 @dlt.source(name="meta_ads", max_table_nesting=0)
 def meta_ads_source(access_token: str = dlt.secrets.value, ad_account_ids: Sequence[str] = dlt.config.value,
-                    base_url: str = DEFAULT_BASE_URL, start_date: date | str | None = None,
+                    base_url: str = DEFAULT_BASE_URL, start_date: date | None = None,
                     lookback_days: int = DEFAULT_LOOKBACK_DAYS, window_days: int = WINDOW_DAYS,
                     max_attempts: int = 6, backoff_factor: float = 1.0, max_retry_delay: float = 300.0,
                     rate_limit_wait: float = 60.0, usage_pause: float = 30.0):
@@ -48,14 +40,17 @@ def meta_ads_source(access_token: str = dlt.secrets.value, ad_account_ids: Seque
     for scheme in ("http://", "https://"):
         client.session.mount(scheme, adapter)
     return campaign_daily_resource([_account_id(a) for a in ad_account_ids], partial(insights_rows, client),
-                                   as_date(start_date), lookback_days, window_days, COLUMNS, explain_error)
+                                   start_date, lookback_days, window_days, COLUMNS, explain_error)
 
 
-def source_from_env(env: Mapping[str, str]):
-    """The source from the META_* variables; None when none of them is set."""
-    if not require_all(env, REQUIRED):
-        return None
-    return meta_ads_source(access_token=setting(env, "META_ACCESS_TOKEN"),
-                           ad_account_ids=id_list(env, "META_AD_ACCOUNT_IDS", strip=r"\s|act_"),
-                           base_url=setting(env, "META_BASE_URL") or DEFAULT_BASE_URL,
-                           start_date=start_date_from(env), lookback_days=lookback_days_from(env))
+SOURCE = SourceDeclaration(
+    name="meta_ads",
+    title="Meta Ads",
+    dataset=DATASET,
+    settings=MetaAdsSettings,
+    build=lambda config, _: meta_ads_source(access_token=config.access_token.get_secret_value(),
+                                            ad_account_ids=config.ad_account_ids, base_url=config.base_url,
+                                            start_date=config.start_date, lookback_days=config.lookback_days),
+    default_cron=DEFAULT_CRON,
+    test_server="pipelines.fake_apis.meta_ads:FakeMetaAds",
+)

@@ -1,11 +1,13 @@
-"""Meta Marketing API constants (see ../shared/api-formats/README.md, section d)."""
+"""Meta Marketing API constants (see ../shared/api-formats/README.md, section d); the META_* variables."""
 
-from pipelines.sources.ad_platforms import COMMON_VARIABLES, DEFAULT_CRON
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
 
-NAME = "meta_ads"
+from pipelines.config import IsoDate, SourceSettings
+from pipelines.sources.ad_platforms import account_ids, lookback_days_field, start_date_field
+
 DATASET = "raw_meta_ads"
 PLATFORM = "meta_ads"
-SCHEDULE_CRON = DEFAULT_CRON
 # The Graph API version is part of the base URL: when Meta retires it, META_BASE_URL names the next one.
 DEFAULT_BASE_URL = "https://graph.facebook.com/v26.0"
 WINDOW_DAYS = 30  # days per insights query: a long range makes Meta answer "reduce the amount of data"
@@ -33,12 +35,16 @@ COLUMNS = {
     "actions": {"data_type": "json"},
 }
 
-VARIABLES = (  # (name, description, default, secret, required)
-    ("META_ACCESS_TOKEN", "Marketing API access token with ads_read (a system user token does not expire)", None,
-     True, True),
-    ("META_AD_ACCOUNT_IDS", "comma-separated ad account ids, with or without act_", None, False, True),
-    ("META_BASE_URL", "Graph API base URL, with the API version", DEFAULT_BASE_URL, False, False),
-    ("META_SCHEDULE_CRON", "cron of the Meta sync", SCHEDULE_CRON, False, False),
-    *COMMON_VARIABLES,
-)
-REQUIRED = tuple(name for name, _, _, _, required in VARIABLES if required)
+
+
+class MetaAdsSettings(SourceSettings):
+    model_config = SettingsConfigDict(env_prefix="META_")
+    requires = (("access_token", "ad_account_ids"),)
+
+    access_token: SecretStr | None = Field(None, description="Marketing API access token with ads_read (a system "
+                                                             "user token does not expire)")
+    ad_account_ids: account_ids(r"\s|act_") = Field(None, description="ad account ids to sync, comma-separated, "
+                                                                      "with or without act_")
+    base_url: str = Field(DEFAULT_BASE_URL, description="Graph API base URL, with the API version")
+    start_date: IsoDate | None = start_date_field()
+    lookback_days: int = lookback_days_field()
