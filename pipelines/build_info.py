@@ -2,11 +2,14 @@
 later (`payback summary`, a dashboard) labels money and targets with these, not with the settings of the moment,
 which may have changed since."""
 
+import hashlib
 from contextlib import closing
+from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, TableColumn, TableSchema, asset
 
 from pipelines.config import Settings
+from pipelines.freshness import code_version
 from pipelines.progress import report
 from pipelines.raw_assets import DUCKDB_POOL
 from pipelines.warehouse import connect
@@ -24,9 +27,14 @@ SETTINGS = {
     "payback_target_months": ("PAYBACK_TARGET_MONTHS", "the CAC payback the statuses were judged against"),
     "overhead_allocation": ("OVERHEAD_ALLOCATION", "how costs no campaign carries were spread in cac_by_segment"),
     "as_of": ("PAYBACK_AS_OF", "the day every 'to date', 'active' and 'has passed' was judged at"),
+    "attribution_lookback_days": ("ATTRIBUTION_LOOKBACK_DAYS", "how far before a conversion a touch was in its path"),
+    "attribution_half_life_days": ("ATTRIBUTION_HALF_LIFE_DAYS", "the half-life of time decay attribution"),
+    "attribution_markov_order": ("ATTRIBUTION_MARKOV_ORDER", "how many channels a Markov state held"),
+    "attribution_model": ("ATTRIBUTION_MODEL", "the model spend was spread with in cac_by_segment ('': the default)"),
 }
 COLUMNS = {name: f"{variable}: {meaning}" for name, (variable, meaning) in SETTINGS.items()} | {
     "built_at": "when the marts were built (UTC)"}
+CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 DESCRIPTION = (f"{TABLE}: one row: the settings and as-of date the marts were built with, and when. Read the marts' "
                "money and statuses with these, not with the settings of the moment.")
 
@@ -78,7 +86,7 @@ def build_info_asset(settings: Settings, marts: list[AssetKey]) -> AssetsDefinit
     """Rebuilt after every mart, so that any run that rebuilds a mart records the settings it used."""
 
     @asset(key=AssetKey(["marts", "build_info"]), deps=marts, description=DESCRIPTION, group_name="marts",
-           kinds={"duckdb"}, pool=DUCKDB_POOL,
+           kinds={"duckdb"}, pool=DUCKDB_POOL, code_version=code_version(CODE_VERSION, settings),
            metadata={"dagster/column_schema": TableSchema(
                columns=[TableColumn(name=name, description=meaning) for name, meaning in COLUMNS.items()])})
     def build_info(context: AssetExecutionContext) -> None:

@@ -42,15 +42,18 @@ def _existing_tables(settings: Settings) -> set[tuple[str, str]]:
 
 
 def _select(defs, patterns: list[str] | None, settings: Settings):
-    """Asset keys matching the patterns (a group such as `raw_exports` or `marts`, or a key such as `marts/cac`,
-    wildcards allowed) plus everything downstream of them, plus any upstream table never built yet (a first
-    run of one source must still be able to build the marts); every asset when no pattern is given."""
+    """(selected, forced): asset keys matching the patterns (a group such as `raw_exports` or `marts`, or a key
+    such as `marts/cac`, wildcards allowed) plus everything downstream of them, plus any upstream table never
+    built yet (a first run of one source must still be able to build the marts) — every asset when no pattern is
+    given; and the built tables a pattern names, with their downstream, which are rebuilt even when fresh."""
     from dagster import AssetSelection
+
+    from pipelines.sources.registry import declared_sources
 
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
     if not patterns:
-        return None
+        return set(keys), set()
     matched = {key for key in keys for pattern in patterns
                if fnmatch.fnmatch(key.to_user_string(), pattern)
                or graph.get(key).group_name == pattern
@@ -62,7 +65,10 @@ def _select(defs, patterns: list[str] | None, settings: Settings):
     existing = _existing_tables(settings)
     missing = {key for key in AssetSelection.assets(*selected).upstream().resolve(graph)
                if tuple(key.path) not in existing}
-    return list(selected | missing)
+    raw_groups = {source.dataset for source in declared_sources()}
+    built = {key for key in matched if graph.get(key).group_name not in raw_groups}
+    forced = AssetSelection.assets(*built).downstream().resolve(graph) if built else set()
+    return set(selected | missing), set(forced)
 
 
 def _unconfigured_selected(settings: Settings, patterns: list[str]) -> list:
@@ -82,12 +88,17 @@ def _root_cause(error) -> str:
     return message.split(": ", 1)[-1].splitlines()[0] if message else "unknown error"
 
 
-def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
-    """Materialize the selected assets through the Dagster instance; print failed steps and checks. True when
-    nothing failed but WARN checks."""
+def run_pipeline(settings: Settings, patterns: list[str] | None = None, full: bool = False) -> bool:
+    """Sync the selected sources, then rebuild the tables Dagster finds stale (`freshness.py`): their code,
+    settings or upstream data changed, or they are missing; `full` rebuilds every selected table. Each part is
+    a run of the Dagster instance. Prints failed steps and checks; True when nothing failed but WARN checks."""
+    from dagster import AssetSelection
+
     from pipelines.definitions import REFRESH_JOB, build_definitions
+    from pipelines.freshness import stale_keys
     from pipelines.local_run import RunInterrupted, execute, exit_on_interrupt, project_instance
-    from pipelines.run_report import report_checks, step_failures
+    from pipelines.run_report import latest_check_evaluations, report_checks, step_failures
+    from pipelines.sources.registry import declared_sources
 
     progress = logging.getLogger("payback.progress")
     progress.setLevel(logging.INFO)
@@ -96,16 +107,57 @@ def run_pipeline(settings: Settings, patterns: list[str] | None = None) -> bool:
     progress.handlers[0].setFormatter(logging.Formatter("  %(message)s"))
 
     defs = build_definitions(settings)
-    selection = _select(defs, patterns, settings)
+    graph = defs.resolve_asset_graph()
+    job, instance = defs.resolve_job_def(REFRESH_JOB), project_instance()
+    selection, forced = _select(defs, patterns, settings)
+    existing = _existing_tables(settings)
+    raw = {key for key in selection if graph.get(key).group_name in {s.dataset for s in declared_sources()}}
+    to_sync = selection if full else _changed_sources(settings, graph, instance, raw, existing)
+    results = []
     try:
-        result = execute(defs.resolve_job_def(REFRESH_JOB), project_instance(), selection,
-                         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+        if to_sync:
+            results.append(execute(job, instance, sorted(to_sync), run_config=QUIET))
+        if not full:
+            rest = selection - raw
+            # A source whose sync failed (its step is named after its dataset) leaves what reads it as it was.
+            failed = {event.step_key for result in results for event in step_failures(result)}
+            not_synced = AssetSelection.groups(*failed).downstream().resolve(graph) if failed else set()
+            rebuild = (stale_keys(instance, graph, rest) | forced
+                       | {key for key in rest if tuple(key.path) not in existing}) - not_synced
+            if rebuild:
+                results.append(execute(job, instance, sorted(rebuild), run_config=QUIET))
+            else:
+                print(f"Nothing changed since the last run: no table rebuilt ({len(rest)} up to date; "
+                      "`payback run --full` rebuilds them all).")
     except RunInterrupted:
         exit_on_interrupt()
-    failures = step_failures(result)
+    failures = [event for result in results for event in step_failures(result)]
     for event in failures:
         print(f"payback: {event.step_key} failed: {_root_cause(event.step_failure_data.error)}", file=sys.stderr)
-    return report_checks(result) and not failures
+    checks = [key for key in graph.asset_check_keys if key.asset_key in selection]
+    return report_checks(latest_check_evaluations(instance, checks)) and not failures
+
+
+def _changed_sources(settings: Settings, graph, instance, raw: set, existing: set) -> set:
+    """The raw tables to sync: every selected source's, but a source that can tell its content without a sync (the
+    exports folder) is skipped when it holds what its last sync loaded and its tables are in the database."""
+    from dagster import AssetSelection
+
+    from pipelines.raw_assets import last_sync
+    from pipelines.sources.registry import declared_sources
+
+    to_sync = set(raw)
+    for source in declared_sources():
+        keys = raw & AssetSelection.groups(source.dataset).resolve(graph)
+        if (keys and source.version and all(tuple(key.path) in existing for key in keys)
+                and source.version(settings) == last_sync(instance, keys)[1]):
+            print(f"  {source.name}: unchanged since its last sync")
+            to_sync -= keys
+    return to_sync
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
 
 
 def _format(value) -> str:
@@ -187,14 +239,25 @@ def _summary_row(row: tuple) -> tuple[str, ...]:
             shown(payback, "{:.1f}", payback_status), shown(retention, "{:.1%}"), shown(conversion, "{:.1%}"))
 
 
+def _channel_row(row: tuple) -> tuple[str, ...]:
+    channel, spend, customers, cac, ratio, status = row
+    def shown(value, pattern: str) -> str:
+        return pattern.format(value) if _defined(value) else "—"
+
+    return (channel, shown(spend, "{:,.0f}"), shown(customers, "{:,.1f}"), shown(cac, "{:,.0f}"),
+            ratio or "—", (status or "").replace("_", " "))
+
+
 def print_summary(settings: Settings) -> None:
     """The headline numbers, labelled with the settings the tables were built with (marts.build_info), and a
     warning when the current settings differ."""
+    from pipelines.attribution.summary import channel_summary
     from pipelines.build_info import differences, read_build_info
 
     with closing(read_connection(settings)) as con:
         built = read_build_info(con)
         rows = con.execute(SUMMARY_SQL, [built["as_of"]]).fetchall() if built else []
+        channels = channel_summary(con) if built else None
     if built is None:
         print("These tables were built by an earlier version of Payback, which did not record its settings: run "
               "`payback run` to rebuild.")
@@ -216,6 +279,14 @@ def print_summary(settings: Settings) -> None:
     print("✓ target met · ✗ missed (LTV:CAC below target, payback too slow) · — undefined, never zero: no cost data, "
           "no new")
     print("customer, or no customer lost (no formula LTV). Definitions: docs/metrics.md")
+    title, columns, channel_rows = channels
+    print()
+    print(title)
+    if channel_rows:
+        print_table(columns, [_channel_row(row) for row in channel_rows], right=[False] + [True] * 5)
+        print("Customers are attributed (shares of a customer under multi-touch models); LTV:CAC is the 12-month "
+              "realized LTV")
+        print('over the fully loaded CAC. Every model: payback query "select * from marts.channel_economics"')
     print('All periods: payback query "select * from marts.unit_economics"')
 
 
@@ -298,7 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="payback", description="What a customer costs to win, and is worth.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="write the sample exports, build every table, print the summary")
-    run = commands.add_parser("run", help="sync the configured sources and rebuild the tables")
+    run = commands.add_parser("run", help="sync the configured sources and rebuild the tables whose code, settings "
+                                          "or data changed")
+    run.add_argument("--full", action="store_true", help="rebuild every selected table, changed or not")
     run.add_argument("--select", action="append",
                      help="a group (raw_exports, staging, marts, …) or asset key (marts/cac, marts/*); "
                           "repeat or comma-separate; what depends on it is rebuilt too")
@@ -358,7 +431,7 @@ def _command(args) -> int:
         print(f"payback: {source.name} is not configured: set {source.settings.requirement()}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Building {settings.duckdb_path} …")
-    clean = run_pipeline(settings, patterns)
+    clean = run_pipeline(settings, patterns, full=getattr(args, "full", False))
     if args.command == "demo":
         print()
         print_summary(settings)

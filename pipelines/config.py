@@ -68,6 +68,12 @@ Currency = Annotated[str, BeforeValidator(lambda value: value.upper() if isinsta
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 
 
+# The attribution models of marts.attribution (METRICS: Attribution), any of which ATTRIBUTION_MODEL may name.
+AttributionModel = Literal["first_touch", "last_touch", "linear", "position_based", "w_shaped", "time_decay", "markov"]
+# Time decay weighs a touch 2^-(days before the conversion / half-life): past ~1000 half-lives a double is 0.
+MAX_DECAY_HALF_LIVES = 1000
+
+
 class Variable(NamedTuple):
     """One environment variable as documented: `.env.example` and the README's table are generated from these."""
 
@@ -267,6 +273,17 @@ class Settings(EnvSettings):
                     "`unallocated`")
     schedule_cron: Cron = Field("0 6 * * *", validation_alias="PAYBACK_SCHEDULE_CRON",
                                 description="cron of the daily refresh of everything in Dagster")
+    attribution_lookback_days: int = Field(90, ge=1, validation_alias="ATTRIBUTION_LOOKBACK_DAYS",
+                                           description="touches older than this many days before a conversion are "
+                                                       "left out of its path")
+    attribution_half_life_days: float = Field(7.0, gt=0, validation_alias="ATTRIBUTION_HALF_LIFE_DAYS",
+                                              description="time decay halves a touch's weight every this many days")
+    attribution_markov_order: int = Field(1, ge=1, le=4, validation_alias="ATTRIBUTION_MARKOV_ORDER",
+                                          description="how many last channels a Markov state holds")
+    attribution_model: AttributionModel | None = Field(
+        None, validation_alias="ATTRIBUTION_MODEL", json_schema_extra={"shown_default": "markov, else linear"},
+        description="the model that spreads each campaign's spend in `cac_by_segment`; unset: markov when there are "
+                    "enough converting paths, else linear")
     _sources: dict[str, SourceSettings] | None = PrivateAttr(None)  # by source name, once read
 
     @classmethod
@@ -285,6 +302,15 @@ class Settings(EnvSettings):
             settings._sources = {declaration.name: declaration.settings.read(env)
                                  for declaration in declared_sources() if declaration.settings}
         return settings
+
+    @model_validator(mode="after")
+    def _decay_within_a_double(self) -> Self:
+        if self.attribution_lookback_days / self.attribution_half_life_days > MAX_DECAY_HALF_LIVES:
+            raise ConfigError(f"ATTRIBUTION_LOOKBACK_DAYS={self.attribution_lookback_days} is more than "
+                              f"{MAX_DECAY_HALF_LIVES} half-lives (ATTRIBUTION_HALF_LIFE_DAYS="
+                              f"{self.attribution_half_life_days:g}): time decay would weigh the oldest touches below "
+                              "2^-1000; shorten the lookback or lengthen the half-life")
+        return self
 
     @model_validator(mode="after")
     def _min_date_before_as_of(self) -> Self:
@@ -327,4 +353,8 @@ class Settings(EnvSettings):
             "payback_target_months": self.payback_target_months,
             "overhead_allocation": self.overhead_allocation,
             "as_of": self.as_of,
+            "attribution_lookback_days": self.attribution_lookback_days,
+            "attribution_half_life_days": self.attribution_half_life_days,
+            "attribution_markov_order": self.attribution_markov_order,
+            "attribution_model": self.attribution_model or "",  # '': the default (markov, else linear)
         }

@@ -1,8 +1,6 @@
 """The Dagster code location: raw exports → staging → intermediate → marts, their checks, a daily schedule and
 a sensor on the exports folder. Steps run in one process, one at a time: DuckDB has a single writer."""
 
-import hashlib
-
 from dagster import (
     AssetKey,
     AssetSelection,
@@ -20,11 +18,13 @@ from dagster import (
 )
 from dagster_dlt import DagsterDltResource
 
+from pipelines.attribution.assets import build_markov_asset
 from pipelines.build_info import build_info_asset
 from pipelines.checks import all_checks, build_asset_check
 from pipelines.config import Settings
-from pipelines.exports.source import fingerprint, list_export_files
-from pipelines.raw_assets import build_all_raw_assets
+from pipelines.exports.source import DATASET as EXPORTS_DATASET
+from pipelines.exports.source import folder_version
+from pipelines.raw_assets import build_all_raw_assets, last_sync
 from pipelines.sources.registry import declared_sources
 from pipelines.sql_assets import build_sql_asset
 from pipelines.sql_models import discover_models
@@ -35,15 +35,17 @@ REFRESH_JOB = "refresh_all"
 
 def exports_folder_sensor(settings: Settings, job):
     @sensor(job=job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
-            description=f"Starts a refresh when a file in {settings.exports_dir} is added, changed or removed.")
+            description=f"Starts a refresh when the files in {settings.exports_dir} differ from those the last sync "
+                        "loaded (added, changed, removed, or moved back in).")
     def exports_changed(context: SensorEvaluationContext):
-        files = list_export_files(settings.exports_dir)
-        state = hashlib.sha256(repr(sorted((rel, fingerprint(path)) for rel, path in files.items()))
-                               .encode()).hexdigest()
-        if state == context.cursor:
-            return SkipReason("no export file changed")
-        context.update_cursor(state)
-        return RunRequest(run_key=state)
+        folder = folder_version(settings.exports_dir)
+        keys = AssetSelection.groups(EXPORTS_DATASET).resolve(context.repository_def.asset_graph)
+        run_id, loaded = last_sync(context.instance, keys)
+        if folder == loaded:
+            return SkipReason("the exports folder holds what the last sync loaded")
+        # One run per folder content and last sync: a tick while that run is queued asks nothing more, a file
+        # moved back in after a sync asks again.
+        return RunRequest(run_key=f"{folder}:{run_id}")
 
     return exports_changed
 
@@ -76,7 +78,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             schedules.append(ScheduleDefinition(name=f"{source.name}_daily", job=job, cron_schedule=cron,
                                                 default_status=DefaultScheduleStatus.RUNNING))
     return Definitions(
-        assets=[*raw_assets, *sql_assets, build_info],
+        assets=[*raw_assets, *sql_assets, build_info, build_markov_asset(settings)],
         asset_checks=[build_asset_check(check, settings) for check in all_checks()],
         jobs=jobs,
         schedules=schedules,

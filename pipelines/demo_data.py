@@ -2,7 +2,10 @@
 
 Contacts arrive through paid and organic channels, some companies buy yearly contracts, renew or churn, a few
 expand; three ad platforms spend (Google Ads in USD); a cost ledger holds salaries, commissions, tools and an
-agency. The same seed always writes the same files.
+agency. Each contact's journey holds several touches: discovery before it becomes a lead (ads, search, referrals, a
+brand search just before the form), then nurturing (emails, retargeting, webinars, events) and sales meetings; buyers
+went to more webinars, events and meetings, so the attribution models credit channels differently. The same seed
+always writes the same files.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ CAMPAIGNS = [
     Campaign("li-abm", "ABM - Decision makers", "linkedin", "paid_social", "EUR", 110),
 ]
 ORGANIC = {"organic_search": 0.22, "referral": 0.1, "direct": 0.1, "events": 0.05}
+# Discovery before a contact becomes a lead: (channel, campaign, weight).
+DISCOVERY = [("paid_social", "m-prospecting", 0.3), ("paid_social", "li-abm", 0.15), ("organic_search", "", 0.25),
+             ("referral", "", 0.1), ("paid_search", "g-generic", 0.2)]
 
 
 def _days(start: date, end: date):
@@ -64,6 +70,69 @@ def _write(path: Path, rows: list[dict]) -> int:
 def _add_year(day: date) -> date:
     return day.replace(year=day.year + 1) - timedelta(days=1) if not (day.month == 2 and day.day == 29) \
         else date(day.year + 1, 2, 28)
+
+
+def _parse(timestamp: str) -> datetime:
+    return datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _add_journeys(contacts: list[dict], deals: list[dict], touchpoints: list[dict], rng: random.Random) -> None:
+    """Touches around each contact's first visit, and its MQL and SQL dates: discovery before the lead (and often a
+    brand search minutes before the form), nurturing after it, sales meetings while its company's first deal is open.
+    Buyers' contacts went to more webinars, events and meetings. A separate generator, so that every other file is
+    the same as without journeys."""
+    last = datetime(END.year, END.month, END.day, 23, 59, 59)
+    first_deals: dict[str, dict] = {}
+    for deal in deals:
+        first_deals.setdefault(deal["company_id"], deal)
+    first_contacts = {deal["contact_id"] for deal in first_deals.values()}
+
+    def touch(contact_id: str, moment: datetime, channel: str, campaign: str, kind: str) -> None:
+        if moment <= last:
+            touchpoints.append({"touchpoint_id": f"tp-{len(touchpoints) + 1:06d}", "contact_id": contact_id,
+                                "touched_at": _stamp(moment), "channel": channel, "campaign_id": campaign,
+                                "touch_type": kind})
+
+    for contact in contacts:
+        contact_id, lead_at = contact["contact_id"], _parse(contact["lead_at"])
+        deal = first_deals.get(contact["company_id"])
+        outcome = deal["status"] if deal else "none"
+        for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+            channel, campaign, _ = rng.choices(DISCOVERY, [w for *_, w in DISCOVERY])[0]
+            touch(contact_id, lead_at - timedelta(days=rng.randint(6, 60), hours=rng.randint(0, 12)), channel,
+                  campaign, "ad_click" if campaign else "visit")
+        if rng.random() < 0.35 and contact["original_campaign_id"] != "g-brand":
+            touch(contact_id, lead_at - timedelta(minutes=rng.randint(2, 90)), "paid_search", "g-brand", "ad_click")
+        until = min(_parse(deal["closed_at"]) if deal and deal["closed_at"] else last, last)
+        days = max((until - lead_at).days, 1)
+        lift = {"won": 1.0, "lost": 0.45, "open": 0.45, "none": 0.2}[outcome]
+        for _ in range(rng.randint(1, 4)):
+            touch(contact_id, lead_at + timedelta(days=rng.uniform(1, days)), "email", "nurture-newsletter", "email")
+        if rng.random() < 0.3:
+            touch(contact_id, lead_at + timedelta(days=rng.uniform(1, days)), "paid_social", "m-retargeting",
+                  "ad_click")
+        if rng.random() < 0.5 * lift:
+            touch(contact_id, lead_at + timedelta(days=rng.uniform(1, days)), "webinar", "webinar-monthly", "webinar")
+        if rng.random() < 0.35 * lift:
+            touch(contact_id, lead_at + timedelta(days=rng.uniform(1, days)), "events", "event-saas-summit", "event")
+        engaged = rng.random() < 0.35 + 0.4 * lift
+        mql = lead_at + timedelta(days=rng.randint(2, 20)) if engaged else None
+        contact["mql_at"] = _stamp(mql) if mql and mql <= last else ""
+        contact["sql_at"] = ""
+        if deal and contact_id in first_contacts:
+            opened = _parse(deal["created_at"])
+            sql = max(opened - timedelta(days=rng.randint(0, 5)), lead_at)
+            contact["sql_at"] = _stamp(sql) if sql <= last else ""
+            if contact["mql_at"] and contact["sql_at"] and contact["mql_at"] > contact["sql_at"]:
+                contact["mql_at"] = contact["sql_at"]
+            meetings = rng.randint(2, 4) if outcome == "won" else rng.randint(1, 2)
+            span = max((until - opened).total_seconds(), 3600)
+            for _ in range(meetings):
+                touch(contact_id, opened + timedelta(seconds=rng.uniform(0, span)), "sales", "", "meeting")
 
 
 def generate(exports_dir: Path, seed: int = 7) -> dict[str, int]:
@@ -189,6 +258,7 @@ def generate(exports_dir: Path, seed: int = 7) -> dict[str, int]:
             if rng.random() > 0.78:  # churns at the end of this contract
                 break
             start, kind, value = end + timedelta(days=1), "renewal", round(value * rng.uniform(1.0, 1.1), -2)
+    _add_journeys(contacts, deals, touchpoints, random.Random(seed + 1))
     written["companies.csv"] = _write(exports_dir / "companies.csv", companies)
     written["contacts.csv"] = _write(exports_dir / "contacts.csv", contacts)
     written["touchpoints.csv"] = _write(exports_dir / "touchpoints.csv", touchpoints)

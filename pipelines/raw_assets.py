@@ -8,7 +8,14 @@ from functools import partial
 from typing import TypeVar
 
 import dlt
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec, MaterializeResult
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    DagsterInstance,
+    MaterializeResult,
+)
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.normalizers.naming.snake_case import NamingConvention as SnakeCaseNaming
@@ -16,17 +23,30 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract import DltSource
 
 from pipelines.config import Settings
+from pipelines.freshness import table_version
 from pipelines.progress import report
 from pipelines.sources.registry import declared_sources
 from pipelines.warehouse import STEP_WAIT_SECONDS, connect, dlt_working_dir
 from pipelines.writer_pool import POOL as DUCKDB_POOL
 
 # The destination's memory while dlt loads: enough to write a table from parquet without evicting what it is
-# writing (at 256 MB loading 20M spend rows took a fifth longer), capped so that peak RSS stays flat in input size.
+# writing, capped so that peak RSS stays flat in input size.
 DESTINATION_MEMORY_LIMIT = "512MB"
 DUCKDB_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "bool": "BOOLEAN", "double": "DOUBLE",
                 "bigint": "BIGINT", "date": "DATE", "json": "JSON"}
 Result = TypeVar("Result")
+SOURCE_VERSION = "payback/source_version"  # the metadata of a sync that records SourceDeclaration.version
+
+
+def last_sync(instance: DagsterInstance, keys) -> tuple[str | None, str | None]:
+    """(run id, source version) of the latest sync of these raw tables: (None, None) when never synced; a version
+    None when the sync recorded none."""
+    events = [event for event in (instance.get_latest_materialization_event(key) for key in keys) if event]
+    if not events:
+        return None, None
+    latest = max(events, key=lambda event: event.timestamp)
+    value = latest.asset_materialization.metadata.get(SOURCE_VERSION)
+    return latest.run_id, getattr(value, "value", None)
 
 
 def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
@@ -86,6 +106,7 @@ class RawSource:
     tables: dict[str, dict[str, dict]]
     sync: Callable | None = None
     run_options: dict = field(default_factory=dict)
+    version: Callable[[Settings], str] | None = None  # SourceDeclaration.version
 
     def pipeline(self, settings: Settings) -> dlt.Pipeline:
         return make_pipeline(settings, f"payback_{self.name}", self.dataset)
@@ -110,6 +131,7 @@ def build_raw_assets(settings: Settings, raw: RawSource) -> AssetsDefinition:
                 dagster_dlt_translator=RawTableTranslator(raw.dataset), pool=DUCKDB_POOL)
     def raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource):
         say = partial(report, context)
+        version = {SOURCE_VERSION: raw.version(settings)} if raw.version else {}
         results = raw.load(settings, lambda source: list(dlt.run(context=context, dlt_source=source,
                                                                  **raw.run_options)), say)
         with closing(connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=say)) as con:
@@ -120,7 +142,8 @@ def build_raw_assets(settings: Settings, raw: RawSource) -> AssetsDefinition:
                 loaded_rows = getattr(loaded, "value", loaded) or 0
                 say(f"{table}: {loaded_rows:,} rows loaded, {rows:,} in table")
                 yield MaterializeResult(asset_key=result.asset_key,
-                                        metadata={**result.metadata, "dagster/row_count": rows})
+                                        metadata={**result.metadata, "dagster/row_count": rows, **version},
+                                        data_version=table_version(con, *result.asset_key.path))
 
     return raw_tables
 
@@ -134,7 +157,7 @@ def raw_sources(settings: Settings) -> list[RawSource]:
             options = {"loader_file_format": declaration.loader_file_format} if declaration.loader_file_format else {}
             sync = partial(declaration.sync, settings=settings) if declaration.sync else None
             sources.append(RawSource(declaration.name, declaration.dataset, source, declaration.tables(source),
-                                     sync=sync, run_options=options))
+                                     sync=sync, run_options=options, version=declaration.version))
     return sources
 
 

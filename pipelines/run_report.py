@@ -3,7 +3,13 @@ failed ERROR check, and the verdict (a run fails only on ERROR, or when a step i
 
 import sys
 
-from dagster import AssetCheckSeverity, DagsterEventType, ExecuteInProcessResult
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckSeverity,
+    DagsterEventType,
+    DagsterInstance,
+    ExecuteInProcessResult,
+)
 
 SHOWN_ERROR_KEYS = 5
 
@@ -23,14 +29,20 @@ def step_failures(result: ExecuteInProcessResult) -> list:
     return [event for event in result.all_events if event.is_step_failure and event.step_key not in checks]
 
 
+def latest_check_evaluations(instance: DagsterInstance, check_keys) -> list[AssetCheckEvaluation]:
+    """Each check's last evaluation: this run's when its table was rebuilt, else the one made when the table was
+    last built (a table left as it was keeps what its checks found)."""
+    records = (instance.get_latest_asset_check_evaluation_record(key) for key in check_keys)
+    return [record.evaluation for record in records if record is not None and record.evaluation is not None]
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def report_checks(result: ExecuteInProcessResult, out=None) -> bool:
+def report_checks(evaluations: list[AssetCheckEvaluation], out=None) -> bool:
     """Print the failed checks of a run; True when no ERROR check failed."""
     out = out or sys.stdout
-    evaluations = result.get_asset_check_evaluations()
     failed = sorted((e for e in evaluations if not e.passed),
                     key=lambda e: (e.severity != AssetCheckSeverity.ERROR, e.asset_key.to_user_string(),
                                    e.check_name))

@@ -15,6 +15,7 @@ from dagster import (
 )
 
 from pipelines.config import Settings
+from pipelines.freshness import code_version
 from pipelines.progress import report
 from pipelines.sql_models import TRANSFORMS_DIR, SqlModel
 from pipelines.warehouse import STEP_WAIT_SECONDS, connect
@@ -50,8 +51,8 @@ def build_sql_asset(model: SqlModel, settings: Settings) -> AssetsDefinition:
     @asset(
         key=AssetKey([model.schema, model.name]),
         deps=[AssetKey(list(upstream)) for upstream in model.upstream],
-        description=model.description,
-        code_version=model.code_version,
+        description=model.documentation,
+        code_version=code_version(model.code_version, settings),
         group_name=model.schema,
         kinds={"sql", "duckdb"},
         pool=POOL,

@@ -71,7 +71,8 @@ def failed_checks(result) -> dict[str, object]:
 
 
 MARTS = ("cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment",
-         "repeat_purchase_retention")
+         "repeat_purchase_retention", "attribution", "attribution_comparison", "channel_economics",
+         "campaign_economics")
 
 
 def assert_same_marts(left: Project, right: Project) -> None:

@@ -11,12 +11,12 @@ import dlt
 from dagster import AssetCheckEvaluation, AssetKey
 from dlt.extract import DltSource
 
+from pipelines.build import build_tables
 from pipelines.build_info import write_build_info
 from pipelines.checks import all_checks, evaluate
 from pipelines.config import Settings
 from pipelines.progress import report
 from pipelines.raw_assets import raw_sources
-from pipelines.sql_models import discover_models
 from pipelines.warehouse import STEP_WAIT_SECONDS, connect
 
 
@@ -52,8 +52,7 @@ def run_directly(settings: Settings) -> DirectRun:
     for raw in raw_sources(settings):
         raw.load(settings, _pipeline_run(raw.pipeline(settings), raw.run_options), say)
     with closing(connect(settings, wait_seconds=STEP_WAIT_SECONDS, say=say)) as con:
-        for model in discover_models(settings.sources):
-            model.materialize(con)
+        build_tables(con, settings.sources)
         write_build_info(con)
     evaluations = []
     with closing(connect(settings, read_only=True, wait_seconds=STEP_WAIT_SECONDS, say=say)) as con:

@@ -29,14 +29,19 @@ def test_benchmark_runs_end_to_end_and_writes_markdown_and_json(bench):
     assert set(saved["versions"]) >= {"dlt", "duckdb", "dagster"}
     assert saved["scale"]["spend_rows"] == 2_000
     assert all(FIGURE_KEYS <= set(figure) for figure in saved["figures"])
-    # ingest; four of incremental sync; transforms; RSS at two scales and its growth; dict rows; API sync
-    assert len(saved["figures"]) == 11
+    # ingest; four of incremental sync; transforms; attribution and the Markov solve; RSS at two scales and its
+    # growth; dict rows; API sync; a run with nothing new, a run after one new file
+    assert len(saved["figures"]) == 15
     markdown = next((tmp_path / "results").glob("*.md")).read_text()
     assert all(f"| {figure['figure']}" in markdown for figure in saved["figures"])
     by_name = {f["figure"].split(" (")[0]: f for f in report["figures"]}
     ingest = by_name["ingest spend + contacts"]
     assert ingest["ours_s"] > 0 and ingest["reference_s"] > 0
     assert ingest["ratio"] == pytest.approx(ingest["ours_s"] / ingest["reference_s"], rel=0.02)
+    no_op = next(f for name, f in by_name.items() if name.startswith("payback run with nothing new"))
+    assert no_op["note"].startswith("0 of ") and no_op["ratio"] < 1
+    one_file = next(f for name, f in by_name.items() if name.startswith("payback run after one new costs file"))
+    assert one_file["met"] and 0 < one_file["ours_s"] <= one_file["reference_s"]
     dicts = by_name["API rows as dicts through dlt with parquet, per row / DuckDB read_csv per row"]
     assert dicts["ours_s"] > 0 and dicts["reference_s"] > 0 and dicts["target"] == "≤ 25×"
     api = next(f for f in report["figures"] if f["figure"].startswith("API sync"))
@@ -68,6 +73,23 @@ def test_dict_rows_load_through_parquet_once_each(bench):
     formats = {job.job_file_info.file_format for job in package.jobs["completed_jobs"]
                if job.job_file_info.table_name == "contacts"}
     assert formats == {"parquet", "sql"}  # the rows, and the merge dlt runs on them in SQL
+
+
+def test_attribution_figures_are_measured(bench):
+    tmp_path, report = bench
+    by_name = {f["figure"].split(" (")[0]: f for f in report["figures"]}
+    attribution = next(f for name, f in by_name.items() if name.startswith("attribution, all models"))
+    assert attribution["ours_s"] > 0 and attribution["reference_s"] > 0 and attribution["target"] == "≤ 3×"
+    markov = next(f for name, f in by_name.items() if name.startswith("Markov exact solve"))
+    assert 0 < markov["ours_s"] < 1 and markov["target"] == "≤ 1 GiB"
+    # The tiny scale's 400 contacts give 400 distinct paths, and the solve credits every row that converted.
+    with duckdb.connect(str(tmp_path / "work" / "markov.duckdb"), read_only=True) as con:
+        distinct = con.execute("SELECT count(DISTINCT channels) FROM (SELECT path_id, list(channel ORDER BY "
+                               "touch_position) AS channels FROM intermediate.attribution_paths GROUP BY path_id)"
+                               ).fetchall()[0][0]
+        unbalanced = con.execute("SELECT period_grain, period_start FROM intermediate.markov_removal_effects "
+                                 "GROUP BY ALL HAVING abs(sum(credit) - any_value(conversions)) > 1e-9").fetchall()
+    assert distinct == 400 and unbalanced == []
 
 
 def test_a_step_runs_in_a_process_of_its_own(tmp_path):

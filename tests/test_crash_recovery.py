@@ -150,8 +150,9 @@ def test_a_waiting_run_says_what_it_waits_for_stops_on_ctrl_c_and_goes_on_when_t
     assert f"(pid {holder.pid}) had died; its writer slot is freed" in workspace.log("patient")
     assert raw_rows(workspace) == expected_rows(workspace)
     assert marts(workspace) == marts(reference)
+    # A killed, B stopped, C's sync and rebuild.
     statuses = sorted(run.status.value for run in workspace.instance().get_runs())
-    assert statuses == ["CANCELED", "FAILURE", "SUCCESS"]
+    assert statuses == ["CANCELED", "FAILURE", "SUCCESS", "SUCCESS"]
 
 
 def test_two_runs_at_once_on_a_fresh_instance_both_finish(tmp_path, reference):
@@ -165,4 +166,6 @@ def test_two_runs_at_once_on_a_fresh_instance_both_finish(tmp_path, reference):
         assert "Traceback" not in workspace.log(f"run{i}")
     assert raw_rows(workspace) == expected_rows(workspace)
     assert marts(workspace) == marts(reference)
-    assert [run.status for run in workspace.instance().get_runs()] == [DagsterRunStatus.SUCCESS] * 2
+    # Each a sync and, when the other had not rebuilt the tables yet, a rebuild.
+    statuses = [run.status for run in workspace.instance().get_runs()]
+    assert len(statuses) >= 3 and set(statuses) == {DagsterRunStatus.SUCCESS}

@@ -10,7 +10,8 @@ from pipelines.sql_models import discover_models
 RAW = ["contacts", "companies", "deals", "ad_spend", "costs", "touchpoints", "orders", "fx_rates", "rejects"]
 STAGING = ["contacts", "accounts", "deals", "spend", "costs", "touchpoints", "orders", "fx", "rejects"]
 MARTS = ["cac", "conversion", "retention", "cohort_retention", "ltv", "unit_economics", "cac_by_segment",
-         "repeat_purchase_retention"]
+         "repeat_purchase_retention", "attribution", "attribution_comparison", "channel_economics",
+         "campaign_economics", "funnel"]
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,10 @@ def test_edges_come_from_the_tables_each_sql_reads(defs):
     assert parents("marts/unit_economics") == {"marts/cac", "marts/retention", "marts/conversion", "marts/ltv",
                                                "intermediate/calendar", "intermediate/revenue_monthly"}
     assert parents("marts/build_info") == {f"marts/{t}" for t in MARTS}  # rebuilt whenever a mart is
+    # The Markov solve (Python) sits between the SQL that counts the paths' steps and the marts that read it.
+    assert parents("intermediate/markov_removal_effects") == {"intermediate/attribution_transitions"}
+    assert parents("marts/attribution") == {"intermediate/attribution_paths", "intermediate/markov_removal_effects",
+                                            "intermediate/calendar"}
 
 
 def test_every_writer_shares_the_single_duckdb_pool(defs):
@@ -57,11 +62,25 @@ def test_schedule_sensor_and_checks_are_defined(defs):
     assert {f"staging/{t}" for t in STAGING if t != "rejects"} <= checked  # rejects: checked in raw_exports
 
 
-def test_code_version_changes_with_the_sql_text(defs):
+def test_code_version_changes_with_the_sql_text_and_the_settings(defs):
+    from dataclasses import replace
+
+    from pipelines.freshness import code_version
+
     model = next(m for m in discover_models() if (m.schema, m.name) == ("marts", "cac"))
     spec = defs.resolve_asset_graph().get(AssetKey(["marts", "cac"]))
-    assert spec.code_version == model.code_version
-    assert model.description.startswith("marts.cac: one row per period")
+    settings = Settings.from_env({})
+    assert spec.code_version == code_version(model.code_version, settings)
+    edited = replace(model, sql=model.sql + "\n")
+    assert code_version(edited.code_version, settings) != spec.code_version
+    assert code_version(model.code_version, Settings.from_env({"GROSS_MARGIN": "0.5"})) != spec.code_version
+
+
+def test_asset_description_is_the_whole_sql_header(defs):
+    spec = defs.resolve_asset_graph().get(AssetKey(["marts", "cac"]))
+    assert spec.description.startswith("marts.cac: one row per period")
+    assert "never 0, and cac_null_reason 'no_cost_data'." in spec.description
+    assert "- `cac`: fully loaded CAC = sm_cost / new_customers;" in spec.description
 
 
 def test_committed_dagster_instance_config_is_valid(tmp_path, monkeypatch):

@@ -143,6 +143,24 @@ def test_merged_contact_resolves_to_the_surviving_contact(tmp_path, hubspot):
                        ("lifecycle_customer", "paid_social", "li-abm")]
 
 
+def test_lifecycle_stage_dates_reach_the_funnel(tmp_path, hubspot):
+    # Two leads in January 2025 from paid search; contact 1 became an MQL and an SQL. No contact has an opportunity
+    # date and HubSpot sent no deal: the opportunity stage is not recorded, so its count is NULL, not 0.
+    qualified = {"hs_lifecyclestage_marketingqualifiedlead_date": "2025-01-08T10:00:00Z",
+                 "hs_lifecyclestage_salesqualifiedlead_date": "2025-01-12T10:00:00Z"}
+    for contact_id, day, stages in (("1", "05", qualified), ("2", "07", {})):
+        hubspot.add("contacts", contact_id, T0, createdate=f"2025-01-{day}T10:00:00Z",
+                    hs_analytics_source="PAID_SEARCH", hs_lifecyclestage_lead_date=f"2025-01-{day}T10:00:00Z", **stages)
+    project = Project(tmp_path, HUBSPOT_ACCESS_TOKEN=TOKEN, HUBSPOT_BASE_URL=hubspot.start())
+    project.run()
+    assert project.query("SELECT contact_id, mql_at::VARCHAR, sql_at::VARCHAR FROM staging.contacts ORDER BY 1") == [
+        ("1", "2025-01-08 10:00:00", "2025-01-12 10:00:00"), ("2", None, None)]
+    assert project.one(
+        "SELECT source_system, channel, leads, mqls, sqls, opportunities, customers, lead_to_mql_rate, "
+        "sql_to_opportunity_rate FROM marts.funnel WHERE period_grain = 'month' AND period_start = '2025-01-01'"
+    ) == ("hubspot", "paid_search", 2, 1, 1, None, 0, 0.5, None)
+
+
 # --- one customer per buyer (METRICS: Account, Customer) ---------------------------------------------------------
 
 def add_contact(fake: FakeHubSpot, contact_id: str, lead: str, customer: str | None = None, **properties) -> None:

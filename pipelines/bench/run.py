@@ -21,6 +21,8 @@ DEFAULT_SPEND_ROWS = 5_000_000
 API_REQUESTS_PER_SECOND = 10.0
 MEMORY_SCALE_FACTOR = 4
 INGEST_REPEATS = 5  # the figure closest to its target, on machines whose speed swings by a third between runs
+ATTRIBUTION_REPEATS = 3  # best of three, in turns with the reference
+MARKOV_DISTINCT_PATHS = 1_000_000
 DICT_ROWS = 200_000  # contact rows loaded as dicts: enough for a per-row cost, short enough for dict speeds
 API_PAGE_ROWS = 100  # a CRM API page
 
@@ -92,7 +94,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
 
     # 1. Ingest: spend and contacts, ours through dlt against DuckDB's own read_csv, same files, same run; each
     # the best of `repeats`, taken in turns, so that a stall of the machine does not decide the ratio.
-    print("1/5 ingest …", flush=True)
+    print("1/7 ingest …", flush=True)
     references, ours_runs = [], []
     for _ in range(repeats):
         reference_db.unlink(missing_ok=True)  # both sides write a new database file, every turn
@@ -108,7 +110,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
                                 1.5, f"best of {repeats} in turns: {runs}"))
 
     # 2. Incremental: the rest of the files, then 1% of contacts and deals re-exported, twice, then nothing.
-    print("2/5 incremental …", flush=True)
+    print("2/7 incremental …", flush=True)
     measure("ingest_reference", work, database=str(reference_db),
             files={k: str(files[k]) for k in ("deals", "touchpoints")})
     first_sync = measure("ingest_ours", work, database=str(ours_db), exports=str(exports)).seconds + ours.seconds
@@ -126,14 +128,34 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
                                 "no unchanged file is read again"))
 
     # 3. Transforms: the same SQL through Dagster and with the bare DuckDB client, same database.
-    print("3/5 transforms …", flush=True)
+    print("3/7 transforms …", flush=True)
     direct = measure("transforms_direct", work, database=str(ours_db), exports=str(exports))
     dagster = measure("transforms_dagster", work, database=str(ours_db), exports=str(exports))
     figures.append(ratio_figure("transforms through Dagster / bare SQL", dagster.seconds, direct.seconds, 2.0,
                                 f"{dagster.total_seconds:.1f} s with loading the definitions"))
 
-    # 4. Memory: peak RSS of the ingest at two scales; it must stay under 1 GiB and not grow with the input.
-    print("4/5 memory …", flush=True)
+    # 4. Attribution: every model over the touchpoints against DuckDB grouping the same touchpoints into ordered
+    # paths per contact, same database, each the best of ATTRIBUTION_REPEATS in turns; then the peak RSS of the
+    # Markov chain's exact solve (its steps counted in SQL) on up to 1M distinct paths.
+    print("4/7 attribution …", flush=True)
+    references, ours_runs = [], []
+    for _ in range(ATTRIBUTION_REPEATS):
+        references.append(measure("attribution_reference", work, database=str(ours_db)))
+        ours_runs.append(measure("attribution_ours", work, database=str(ours_db), exports=str(exports)))
+    reference, ours = (min(runs, key=lambda m: m.seconds) for runs in (references, ours_runs))
+    figures.append(ratio_figure(f"attribution, all models over {scale.touchpoints:,} touchpoints / DuckDB grouping "
+                                "them into ordered paths per contact", ours.seconds, reference.seconds, 3.0,
+                                f"best of {ATTRIBUTION_REPEATS} in turns"))
+    paths = min(MARKOV_DISTINCT_PATHS, scale.contacts)
+    markov_db = work / "markov.duckdb"
+    measure("markov_paths", work, database=str(markov_db), paths=paths)
+    solve = measure("markov_solve", work, database=str(markov_db))
+    figures.append(Figure(f"Markov exact solve on {paths:,} distinct paths, peak RSS (GiB)",
+                          round(solve.peak_rss_gib, 3), None, round(solve.peak_rss_gib, 3), "≤ 1 GiB",
+                          solve.peak_rss_gib <= 1.0, f"{solve.seconds:.1f} s, {solve.extra['rows']} removal effects"))
+
+    # 5. Memory: peak RSS of the ingest at two scales; it must stay under 1 GiB and not grow with the input.
+    print("5/7 memory …", flush=True)
     big = Scale.from_spend_rows(spend_rows * MEMORY_SCALE_FACTOR)
     big_exports = work / "exports_big"
     write_exports(big_exports, big, spend_only=True)
@@ -148,9 +170,9 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
                                 "flat in file size"))
     shutil.rmtree(big_exports, ignore_errors=True)
 
-    # 5. API sources: dict rows through dlt (parquet) per row against DuckDB's read_csv per row, same rows; then a
+    # 6. API sources: dict rows through dlt (parquet) per row against DuckDB's read_csv per row, same rows; then a
     # sync against the local HubSpot server limited to R requests/s, against the ideal (requests / R).
-    print("5/5 API sources …", flush=True)
+    print("6/7 API sources …", flush=True)
     dict_csv = work / "dict_rows" / "contacts.csv"
     dict_csv.parent.mkdir()
     with duckdb.connect() as con:
@@ -172,6 +194,18 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
                           f"{requests} requests, {throttled} answered 429")
     figure.met = figure.met and throttled <= max(1, int(api.seconds))  # at most one 429 per one-second window
     figures.append(figure)
+
+    # 7. Runs: `payback run` on the whole exports, again with nothing new, then after one new costs file.
+    print("7/7 runs …", flush=True)
+    runs = measure("payback_runs", work, database=str(work / "runs.duckdb"), exports=str(exports),
+                   dagster_home=str(work / "dagster_home"))
+    figures.append(ratio_figure("payback run with nothing new / first payback run", runs.extra["no_op"], runs.seconds,
+                                0.1, f"{runs.extra['rebuilt_no_op']} of {runs.extra['built']} tables rebuilt"))
+    outside = runs.extra["outside_downstream"]
+    figures.append(Figure("payback run after one new costs file: tables rebuilt / tables downstream of "
+                          "raw_exports.costs", runs.extra["rebuilt_one_file"], runs.extra["downstream"],
+                          round(runs.extra["rebuilt_one_file"] / runs.extra["downstream"], 3), "≤ 1, none outside",
+                          not outside, f"{runs.extra['one_file']:.1f} s; outside: {', '.join(outside) or 'none'}"))
 
     report = {
         "machine": {"cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},

@@ -1,7 +1,7 @@
 """The exports folder as a source: always configured (by Payback's own PAYBACK_EXPORTS_DIR and date window), no
 schedule of its own (`daily_refresh` and the `exports_changed` sensor run it), and its own sync."""
 
-from pipelines.exports.source import DATASET, declared_tables, exports_source, sync_exports
+from pipelines.exports.source import DATASET, declared_tables, exports_source, folder_version, sync_exports
 from pipelines.sources.declaration import SourceDeclaration
 
 
@@ -20,4 +20,5 @@ SOURCE = SourceDeclaration(
     loader_file_format=None,
     tables=lambda _: declared_tables(),
     sync=_sync,
+    version=lambda settings: folder_version(settings.exports_dir),
 )

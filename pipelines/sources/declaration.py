@@ -39,6 +39,9 @@ class SourceDeclaration:
     # `sync(run, say, settings)`, when given, decides which source `run` loads and how often (the exports: a
     # second pass when a file repeats a key); by default the built source is run once.
     sync: Callable[..., Any] | None = None
+    # `version(settings)`, when given: what the source holds, known without syncing it (the exports folder's files).
+    # Recorded with each sync, so that a sync of the same content can be told apart and skipped.
+    version: Callable[[Settings], str] | None = None
 
     @property
     def staging_dir(self) -> Path:

@@ -1,5 +1,6 @@
 -- staging.exports_contacts: (generic exports) one row per contact (a person in the CRM).
--- Timestamps are UTC; channels are lower-case with underscores so that sources agree.
+-- Timestamps are UTC; channels are lower-case with underscores so that sources agree. mql_at, sql_at and
+-- opportunity_at are the dates the contact reached those lifecycle stages, when the export records them.
 with source as (
     select * from raw_exports.contacts
 ),
@@ -13,6 +14,9 @@ renamed as (
         lower(lifecycle_stage) as lifecycle_stage,
         created_at,
         lead_at,
+        mql_at,
+        sql_at,
+        opportunity_at,
         customer_at,
         nullif(regexp_replace(lower(trim(original_channel)), '[^a-z0-9]+', '_', 'g'), '') as original_channel,
         cast(original_campaign_id as varchar) as original_campaign_id,

@@ -1,6 +1,7 @@
 -- staging.hubspot_contacts: (HubSpot) one row per live contact. Archived and merged-away contacts are left out
 -- (a merged contact lives on as the contact that absorbed it). company_id is the contact's company
--- (associatedcompanyid) when that company is live, else NULL. HubSpot sends every property as a string.
+-- (associatedcompanyid) when that company is live, else NULL. HubSpot sends every property as a string. Each
+-- lifecycle stage's date is its hs_lifecyclestage_<stage>_date property.
 with source as (
     select * from raw_hubspot.contacts
     where not coalesce(archived, false)
@@ -21,6 +22,9 @@ renamed as (
         lower(source.lifecyclestage) as lifecycle_stage,
         timezone('UTC', try_cast(source.createdate as timestamptz)) as created_at,
         timezone('UTC', try_cast(source.hs_lifecyclestage_lead_date as timestamptz)) as lead_at,
+        timezone('UTC', try_cast(source.hs_lifecyclestage_marketingqualifiedlead_date as timestamptz)) as mql_at,
+        timezone('UTC', try_cast(source.hs_lifecyclestage_salesqualifiedlead_date as timestamptz)) as sql_at,
+        timezone('UTC', try_cast(source.hs_lifecyclestage_opportunity_date as timestamptz)) as opportunity_at,
         timezone('UTC', try_cast(source.hs_lifecyclestage_customer_date as timestamptz)) as customer_at,
         nullif(regexp_replace(lower(trim(source.hs_analytics_source)), '[^a-z0-9]+', '_', 'g'), '')
             as original_channel,

@@ -1,5 +1,6 @@
 -- staging.pipedrive_contacts: (Pipedrive) one row per person; the primary email is the first of `emails`.
 -- company_id is the person's organization when Pipedrive still lists it (it lists no deleted one), else NULL.
+-- Pipedrive records no lifecycle stage dates of a person.
 with source as (
     select * from raw_pipedrive.persons
 ),
@@ -13,6 +14,9 @@ renamed as (
         cast(null as varchar) as lifecycle_stage,
         timezone('UTC', try_cast(source.add_time as timestamptz)) as created_at,
         cast(null as timestamp) as lead_at,
+        cast(null as timestamp) as mql_at,
+        cast(null as timestamp) as sql_at,
+        cast(null as timestamp) as opportunity_at,
         cast(null as timestamp) as customer_at,
         cast(null as varchar) as original_channel,
         cast(null as varchar) as original_campaign_id,

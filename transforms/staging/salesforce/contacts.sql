@@ -1,6 +1,7 @@
 -- staging.salesforce_contacts: (Salesforce) one row per Contact that is not deleted, plus one per Lead not converted
 -- yet (a lead is a person before it has a contact). A contact converted from a lead is a lead from the lead's
--- creation. company_id is the contact's Account when that Account is not deleted, else NULL.
+-- creation. company_id is the contact's Account when that Account is not deleted, else NULL. Salesforce records no
+-- MQL, SQL or opportunity date of a person (its opportunities are deals).
 with contacts as (
     select * from raw_salesforce.contacts
     where not coalesce(is_deleted, false)
@@ -28,6 +29,9 @@ from_contacts as (
         cast(null as varchar) as lifecycle_stage,
         timezone('UTC', try_cast(contacts.created_date as timestamptz)) as created_at,
         converted_leads.lead_at,
+        cast(null as timestamp) as mql_at,
+        cast(null as timestamp) as sql_at,
+        cast(null as timestamp) as opportunity_at,
         cast(null as timestamp) as customer_at,
         nullif(regexp_replace(lower(trim(coalesce(converted_leads.lead_source, contacts.lead_source))),
                               '[^a-z0-9]+', '_', 'g'), '') as original_channel,
@@ -50,6 +54,9 @@ from_leads as (
         'lead' as lifecycle_stage,
         timezone('UTC', try_cast(created_date as timestamptz)) as created_at,
         cast(null as timestamp) as lead_at,
+        cast(null as timestamp) as mql_at,
+        cast(null as timestamp) as sql_at,
+        cast(null as timestamp) as opportunity_at,
         cast(null as timestamp) as customer_at,
         nullif(regexp_replace(lower(trim(lead_source)), '[^a-z0-9]+', '_', 'g'), '') as original_channel,
         cast(null as varchar) as original_campaign_id,
