@@ -1,4 +1,4 @@
-"""Meta against a local server that speaks its documented Marketing API (pipelines/fake_apis/meta_ads.py): campaign
+"""Meta against a local server that speaks its documented Marketing API (tests/fake_apis/meta_ads.py): campaign
 insights one day per row with metrics as strings, cursor paging, rate limits as HTTP 400 with error codes and
 usage headers, server errors, an invalid token as error 190, restated days; its variables; a whole run."""
 
@@ -12,10 +12,10 @@ import pytest
 from pipelines.config import ConfigError, Settings
 from pipelines.definitions import build_definitions
 from pipelines.exports.ad_reports import read_ad_report
-from pipelines.fake_apis.meta_ads import VERSION, FakeMetaAds
 from pipelines.sources.ad_platforms import today
 from pipelines.sources.meta_ads import meta_ads_source
 from tests.conftest import Project, api_rows, failed_checks, source_error, staged, sync_api_source
+from tests.fake_apis.meta_ads import VERSION, FakeMetaAds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 TOKEN = "EAAB-meta-system-user-secret"

@@ -15,8 +15,8 @@ from pipelines import config_docs
 from pipelines.cli import main
 from pipelines.config import ConfigError, Settings
 from pipelines.definitions import build_definitions
-from pipelines.fake_apis.base import FakeApi
 from pipelines.sources.registry import declared_sources
+from tests.fake_apis.base import FakeApi
 
 ROOT = Path(__file__).resolve().parent.parent
 
