@@ -12,7 +12,7 @@ renamed as (
         upper(country) as country,
         lower(industry) as industry,
         try_cast(numberofemployees as bigint) as employees,
-        timezone('UTC', try_cast(createdate as timestamptz)) as created_at,
+        parse_utc(createdate) as created_at,
         updated_at
     from source
 )

@@ -12,7 +12,7 @@ renamed as (
         upper(billing_country) as country,
         lower(industry) as industry,
         cast(number_of_employees as bigint) as employees,
-        timezone('UTC', try_cast(created_date as timestamptz)) as created_at,
+        parse_utc(created_date) as created_at,
         updated_at
     from source
 )

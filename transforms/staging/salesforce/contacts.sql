@@ -13,7 +13,7 @@ leads as (
 ),
 
 converted_leads as (
-    select converted_contact_id as contact_id, min(timezone('UTC', try_cast(created_date as timestamptz))) as lead_at,
+    select converted_contact_id as contact_id, min(parse_utc(created_date)) as lead_at,
         first(lead_source order by created_date) as lead_source
     from leads
     where is_converted and converted_contact_id is not null
@@ -27,7 +27,7 @@ from_contacts as (
         salesforce_accounts.account_id as company_id,
         lower(contacts.email) as email,
         cast(null as varchar) as lifecycle_stage,
-        timezone('UTC', try_cast(contacts.created_date as timestamptz)) as created_at,
+        parse_utc(contacts.created_date) as created_at,
         converted_leads.lead_at,
         cast(null as timestamp) as mql_at,
         cast(null as timestamp) as sql_at,
@@ -52,7 +52,7 @@ from_leads as (
         cast(null as varchar) as company_id,
         lower(email) as email,
         'lead' as lifecycle_stage,
-        timezone('UTC', try_cast(created_date as timestamptz)) as created_at,
+        parse_utc(created_date) as created_at,
         cast(null as timestamp) as lead_at,
         cast(null as timestamp) as mql_at,
         cast(null as timestamp) as sql_at,

@@ -26,10 +26,8 @@ renamed as (
             when 'existing customer - replacement' then 'renewal'
             when 'renewal' then 'renewal'
         end as deal_type,
-        timezone('UTC', try_cast(source.created_date as timestamptz)) as created_at,
-        case when source.is_closed then
-            timezone('UTC', timezone(getvariable('reporting_timezone'), try_cast(source.close_date as timestamp)))
-        end as closed_at,
+        parse_utc(source.created_date) as created_at,
+        case when source.is_closed then local_midnight_utc(source.close_date) end as closed_at,
         cast(source.amount as double) as amount,
         upper(coalesce(source.currency_iso_code, getvariable('reporting_currency'))) as currency,
         cast(null as date) as contract_start,

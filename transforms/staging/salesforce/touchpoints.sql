@@ -15,9 +15,7 @@ renamed as (
         'salesforce' as source_system,
         members.id as touchpoint_id,
         coalesce(members.contact_id, converted.converted_contact_id, members.lead_id) as contact_id,
-        coalesce(timezone('UTC', timezone(getvariable('reporting_timezone'),
-                                          try_cast(members.first_responded_date as timestamp))),
-                 timezone('UTC', try_cast(members.created_date as timestamptz))) as touched_at,
+        coalesce(local_midnight_utc(members.first_responded_date), parse_utc(members.created_date)) as touched_at,
         coalesce(nullif(regexp_replace(lower(trim(campaigns.type)), '[^a-z0-9]+', '_', 'g'), ''), 'campaign')
             as channel,
         members.campaign_id,
