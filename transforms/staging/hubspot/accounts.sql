@@ -1,3 +1,4 @@
+-- key: account_id
 -- staging.hubspot_accounts: (HubSpot) one row per live company.
 with source as (
     select * from raw_hubspot.companies

@@ -1,3 +1,5 @@
+-- key: contact_id
+-- required: created_at
 -- staging.hubspot_contacts: (HubSpot) one row per live contact. Archived and merged-away contacts are left out
 -- (a merged contact lives on as the contact that absorbed it). company_id is the contact's company
 -- (associatedcompanyid) when that company is live, else NULL. HubSpot sends every property as a string. Each

@@ -1,3 +1,5 @@
+-- key: deal_id
+-- required: status, created_at
 -- staging.hubspot_deals: (HubSpot) one row per live deal. Won or lost comes from its pipeline stage (closed with
 -- probability 1 = won, closed otherwise = lost). company_id is its (first associated) company when that company is
 -- live, else NULL; contact_id its primary live contact (staging.hubspot_deal_contacts, merges resolved).

@@ -1,3 +1,5 @@
+-- key: touchpoint_id
+-- required: contact_id, touched_at, channel
 -- staging.hubspot_touchpoints: (HubSpot) the touchpoints a contact's record holds: its original source
 -- (hs_analytics_source, with hs_analytics_source_data_2 as the campaign) at its creation time, and each
 -- lifecycle stage it reached (lead, MQL, SQL, opportunity, customer) at the stage's date, under the same source.

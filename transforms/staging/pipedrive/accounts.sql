@@ -1,3 +1,4 @@
+-- key: account_id
 -- staging.pipedrive_accounts: (Pipedrive) one row per organization.
 with source as (
     select * from raw_pipedrive.organizations

@@ -1,3 +1,5 @@
+-- key: contact_id
+-- required: created_at
 -- staging.pipedrive_contacts: (Pipedrive) one row per person; the primary email is the first of `emails`.
 -- company_id is the person's organization when Pipedrive still lists it (it lists no deleted one), else NULL.
 -- Pipedrive records no lifecycle stage dates of a person.

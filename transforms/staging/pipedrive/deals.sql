@@ -1,3 +1,5 @@
+-- key: deal_id
+-- required: status, created_at
 -- staging.pipedrive_deals: (Pipedrive) one row per deal that is not deleted, in the deal's own currency; won
 -- and lost deals close at their won_time / lost_time (else close_time). company_id is its organization and
 -- contact_id its person when Pipedrive still lists them (it lists no deleted one), else NULL.

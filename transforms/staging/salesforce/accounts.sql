@@ -1,3 +1,4 @@
+-- key: account_id
 -- staging.salesforce_accounts: (Salesforce) one row per Account that is not deleted.
 with source as (
     select * from raw_salesforce.accounts

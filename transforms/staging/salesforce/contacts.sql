@@ -1,3 +1,5 @@
+-- key: contact_id
+-- required: created_at
 -- staging.salesforce_contacts: (Salesforce) one row per Contact that is not deleted, plus one per Lead not converted
 -- yet (a lead is a person before it has a contact). A contact converted from a lead is a lead from the lead's
 -- creation. company_id is the contact's Account when that Account is not deleted, else NULL. Salesforce records no

@@ -1,3 +1,5 @@
+-- key: deal_id
+-- required: status, created_at
 -- staging.salesforce_deals: (Salesforce) one row per Opportunity that is not deleted. Won = IsWon, lost = closed
 -- and not won; the close date (a date) is midnight in the reporting time zone. company_id is its Account when
 -- that Account is not deleted, else NULL; contact_id its primary contact (staging.salesforce_deal_contacts).

@@ -1,3 +1,5 @@
+-- key: touchpoint_id
+-- required: contact_id, touched_at, channel
 -- staging.salesforce_touchpoints: (Salesforce) one row per CampaignMember: the person (a lead converted since is
 -- its contact) touched by the campaign when it first responded, else when it was added; the channel is the
 -- campaign's Type.
