@@ -20,9 +20,8 @@ from pipelines.attribution import markov
 from pipelines.build import build_tables
 from pipelines.config import Settings
 from pipelines.definitions import build_definitions
-from pipelines.exports.source import declared_tables, sync_exports
 from pipelines.fake_apis.hubspot import FakeHubSpot
-from pipelines.raw_assets import ensure_tables, make_pipeline
+from pipelines.raw_assets import make_pipeline, raw_sources
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sql_models import discover_models
 from pipelines.warehouse import connect
@@ -50,16 +49,16 @@ def _settings(database: str, exports: str):
 
 
 def ingest_ours(database: str, exports: str, kinds: list[str] | None = None) -> None:
-    """Our export source through dlt, exactly as the Dagster asset runs it."""
+    """Our export source through dlt, by the function the Dagster asset calls (`RawSource.load`): the same sync,
+    restart included, with dlt's own pipeline run in place of Dagster's. `kinds`: only those files."""
     settings = _settings(database, exports)
-    pipeline = make_pipeline(settings, "payback_exports", "raw_exports")
+    exports_source = next(raw for raw in raw_sources(settings) if raw.name == "exports")
+    pipeline = exports_source.pipeline(settings)
 
     def run(source):
         pipeline.run(source.with_resources(*kinds) if kinds else source).raise_on_failed_jobs()
 
-    sync_exports(run, print, settings.exports_dir, settings.reporting_timezone, settings.export_date_window)
-    with connect(settings) as con:
-        ensure_tables(con, "raw_exports", declared_tables())
+    exports_source.load(settings, run, print)
 
 
 def transforms_direct(database: str, exports: str) -> None:

@@ -50,8 +50,7 @@ from pipelines.exports.reader import (
 DATASET = "raw_exports"
 READER_MEMORY_LIMIT = "256MB"  # the reader spills past it: peak RSS must stay under 1 GiB whatever the input size
 # How far the reader may run ahead: about one batch (500k rows are 50-70 MB as arrow), so that DuckDB reads the
-# next batch while the last one is written to parquet on the other core. DuckDB's default, 10 MB, held a fifth
-# of a batch: the read mostly waited for the write, and the ingest took about 7% longer.
+# next batch while the last one is written to parquet on the other core (DuckDB's default holds a fraction of one).
 READ_AHEAD = "100MB"
 REJECTS_TABLE = "rejects"
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}

@@ -2,6 +2,8 @@
 -- required: spend, currency
 -- staging.exports_spend: (generic exports) one row per ad platform, campaign and day: paid media spend in the platform's currency.
 -- The channel is the export's channel, else the platform name.
+-- columns:
+--   conversions: platform-reported conversions; the ad_spend export has none
 with source as (
     select * from raw_exports.ad_spend
 ),
@@ -19,7 +21,8 @@ renamed as (
         upper(currency) as currency,
         impressions,
         clicks,
-        leads
+        leads,
+        cast(null as double) as conversions
     from source
 )
 
