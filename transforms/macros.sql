@@ -5,6 +5,16 @@
 create or replace temp macro local_date(ts) as
     cast(timezone(getvariable('reporting_timezone'), timezone('UTC', ts)) as date);
 
+-- A CRM's timestamp text (ISO 8601 with its offset) as UTC, as every staging timestamp is; NULL for '' or no date.
+create or replace temp macro parse_utc(text) as timezone('UTC', try_cast(text as timestamptz));
+
+-- The moment a day starts in the reporting time zone, as a UTC timestamp: where a source records a day, not a moment.
+create or replace temp macro local_midnight_utc(day) as
+    timezone('UTC', timezone(getvariable('reporting_timezone'), try_cast(day as timestamp)));
+
+-- A person without a live company is their own account, 'contact:<contact_id>' (METRICS: Account).
+create or replace temp macro person_account(contact_id) as 'contact:' || contact_id;
+
 -- An amount in the reporting currency: as is when already in it, else times the day's rate (NULL: no rate).
 create or replace temp macro to_reporting(amount, currency, rate_to_reporting) as
     case when currency = getvariable('reporting_currency') then amount else amount * rate_to_reporting end;

@@ -1,12 +1,7 @@
 -- intermediate.period_acquisitions: one row per period (every grain): the new customers (accounts whose
 -- first-ever win, else first order, else CRM customer date, falls in the period) and the new leads (contacts
 -- that became leads in it) — the counts every mart divides by (METRICS: Customers and leads).
-with periods as (
-    select distinct period_grain, period_start, period_end
-    from intermediate.calendar
-),
-
-new_customers as (
+with new_customers as (
     select calendar.period_grain, calendar.period_start, count(*) as new_customers
     from intermediate.customers
     inner join intermediate.calendar on calendar.day = customers.acquired_date
@@ -26,6 +21,6 @@ select
     periods.period_end,
     coalesce(new_customers.new_customers, 0) as new_customers,
     coalesce(new_leads.new_leads, 0) as new_leads
-from periods
+from intermediate.periods
 left join new_customers using (period_grain, period_start)
 left join new_leads using (period_grain, period_start)

@@ -27,12 +27,7 @@
 --     had 12 months at PAYBACK_AS_OF (as marts.ltv)
 --   ltv_to_cac: realized_ltv_12m / cac
 --   status: 'on_target' when ltv_to_cac >= LTV_CAC_TARGET, 'below_target' when under it, 'unknown' when undefined
-with periods as (
-    select distinct period_grain, period_start, period_end
-    from intermediate.calendar
-),
-
-models as (
+with models as (
     select unnest(['first_touch', 'last_touch', 'linear', 'position_based', 'w_shaped', 'time_decay', 'markov'])
         as model
 ),
@@ -170,5 +165,5 @@ select
         else 'below_target'
     end as status
 from valued
-inner join periods using (period_grain, period_start)
+inner join intermediate.periods using (period_grain, period_start)
 order by valued.period_grain, valued.period_start, valued.model, valued.channel, valued.campaign_id

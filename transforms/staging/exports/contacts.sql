@@ -1,3 +1,5 @@
+-- key: contact_id
+-- required: created_at
 -- staging.exports_contacts: (generic exports) one row per contact (a person in the CRM).
 -- Timestamps are UTC; channels are lower-case with underscores so that sources agree. mql_at, sql_at and
 -- opportunity_at are the dates the contact reached those lifecycle stages, when the export records them.

@@ -1,3 +1,5 @@
+-- key: touchpoint_id
+-- required: contact_id, touched_at, channel
 -- staging.exports_touchpoints: (generic exports) one row per interaction of a contact with a channel (ad click, form fill, event, ...).
 with source as (
     select * from raw_exports.touchpoints
