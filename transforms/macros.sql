@@ -25,6 +25,16 @@ create or replace temp macro safe_divide(numerator, denominator) as
     case when denominator is null or denominator = 0 or not isfinite(numerator / denominator) then null
         else numerator / denominator end;
 
+-- Whether every account acquired by `last_acquired_date` has had `months` months at PAYBACK_AS_OF: a realized LTV
+-- at k months is published only then (METRICS: LTV).
+create or replace temp macro months_have_passed(last_acquired_date, months) as
+    last_acquired_date + to_months(months) <= getvariable('as_of');
+
+-- An LTV:CAC judged against LTV_CAC_TARGET: 'unknown' when it is undefined.
+create or replace temp macro ltv_to_cac_status(ratio) as
+    case when ratio is null then 'unknown' when ratio >= getvariable('ltv_cac_target') then 'on_target'
+        else 'below_target' end;
+
 -- A sum of money that does not depend on the order the rows come in: each value rounded to 1e-9 and added exactly
 -- (as a 38-digit decimal). A sum of doubles changes in its last digits with the order DuckDB scans the rows, which a
 -- re-sync changes: the same data must give the same numbers bit for bit. NULL values are skipped, as by sum(), and

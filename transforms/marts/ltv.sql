@@ -108,13 +108,13 @@ select
     cohort_size,
     arpa,
     monthly_churn_rate,
-    case when last_acquired_date + interval 3 month <= getvariable('as_of')
+    case when months_have_passed(last_acquired_date, 3)
         then revenue_3m * getvariable('gross_margin') end as realized_ltv_3m,
-    case when last_acquired_date + interval 6 month <= getvariable('as_of')
+    case when months_have_passed(last_acquired_date, 6)
         then revenue_6m * getvariable('gross_margin') end as realized_ltv_6m,
-    case when last_acquired_date + interval 12 month <= getvariable('as_of')
+    case when months_have_passed(last_acquired_date, 12)
         then revenue_12m * getvariable('gross_margin') end as realized_ltv_12m,
-    case when last_acquired_date + interval 24 month <= getvariable('as_of')
+    case when months_have_passed(last_acquired_date, 24)
         then revenue_24m * getvariable('gross_margin') end as realized_ltv_24m,
     revenue_to_date * getvariable('gross_margin') as realized_ltv_to_date,
     safe_divide(arpa * getvariable('gross_margin'), monthly_churn_rate) as formula_ltv

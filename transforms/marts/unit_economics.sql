@@ -74,11 +74,7 @@ valued as (
 statuses as (
     select
         *,
-        case
-            when safe_divide(ltv, cac) is null then 'unknown'
-            when safe_divide(ltv, cac) >= getvariable('ltv_cac_target') then 'on_target'
-            else 'below_target'
-        end as ltv_to_cac_status,
+        ltv_to_cac_status(safe_divide(ltv, cac)) as ltv_to_cac_status,
         case
             when cac_payback_months is null then 'unknown'
             when cac_payback_months <= getvariable('payback_target_months') then 'on_target'
