@@ -129,3 +129,37 @@ def test_the_exports_sensor_asks_for_a_run_exactly_when_the_folder_differs_from_
     moved.rename(spend)
     again = tick().run_requests
     assert len(again) == 1 and again[0].run_key != first[0].run_key
+
+
+def test_a_scheduled_sync_is_followed_by_a_rebuild_of_what_it_changed(project):
+    """The daily schedule only syncs; the rebuild_stale sensor then asks for the tables downstream of what changed
+    (the spend, not the deals), once, and for nothing after that rebuild."""
+    from dagster import build_sensor_context
+
+    from pipelines.config import Settings
+    from pipelines.definitions import build_definitions
+    from pipelines.local_run import execute
+
+    defs = build_definitions(Settings.from_env())
+    sensor = defs.resolve_sensor_def("rebuild_stale")
+    sync = defs.resolve_job_def(defs.resolve_schedule_def("daily_refresh").job_name)
+    assert all(key.path[0].startswith("raw_") for key in sync.asset_layer.selected_asset_keys)
+
+    def tick():
+        with DagsterInstance.get() as instance:
+            return sensor.evaluate_tick(build_sensor_context(instance=instance, definitions=defs))
+
+    assert tick().run_requests == [] and "up to date" in tick().skip_message
+    project.write("ad_spend.csv", SPEND.replace(",50,", ",80,"))
+    with DagsterInstance.get() as instance:
+        assert execute(sync, instance, None, {}).success
+    request, = tick().run_requests
+    rebuilt = {key.to_user_string() for key in request.asset_selection}
+    assert {"staging/exports_spend", "staging/spend", "marts/cac"} <= rebuilt
+    assert not {"staging/deals", "raw_exports/ad_spend"} & rebuilt
+    assert tick().run_requests[0].run_key == request.run_key  # a tick before that run asks for the same one
+    with DagsterInstance.get() as instance:
+        assert execute(defs.resolve_job_def(sensor.job_name), instance, request.asset_selection, {}).success
+    assert tick().run_requests == []
+    assert project.one("SELECT cac FROM marts.cac WHERE period_grain = 'month' AND period_start = '2025-01-01'"
+                       ) == (40,)
