@@ -58,23 +58,30 @@ def exports_folder_sensor(settings: Settings, job):
     return exports_changed
 
 
-def stale_tables_sensor(job, built: AssetSelection):
+def stale_tables_sensor(job, raw: AssetSelection):
     @sensor(job=job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
             description="Rebuilds the tables whose SQL, settings or upstream data changed, or that were never built, "
                         "with what reads them, once no run is queued or in progress: after a scheduled or sensor "
-                        "sync, or a source materialized from the UI. Nothing changed: no run.")
+                        "sync, or a source materialized from the UI. Nothing changed: no run. Nothing is built on "
+                        "a source never synced (its sync, or `payback run`, comes first).")
     def rebuild_stale(context: SensorEvaluationContext):
         instance = context.instance
         if instance.get_run_records(RunsFilter(statuses=UNFINISHED), limit=1):
             return SkipReason("a run is queued or in progress: its changes are rebuilt once it ends")
         graph = context.repository_def.asset_graph
-        stale = stale_keys(instance, graph, built.resolve(graph), set())
+        entries = {record.asset_entry.asset_key: record.asset_entry
+                   for record in instance.get_asset_records(list(graph.get_all_asset_keys()))}
+        raw_keys = raw.resolve(graph)
+        unsynced = {key for key in raw_keys if key not in entries or entries[key].last_materialization is None}
+        waiting = AssetSelection.assets(*unsynced).downstream().resolve(graph) if unsynced else set()
+        stale = stale_keys(instance, graph, graph.get_all_asset_keys() - raw_keys - waiting, set())
         if not stale:
-            return SkipReason("every table is up to date with its code, settings and inputs")
+            return SkipReason("every table is up to date with its code, settings and inputs"
+                              + (f" (not built on {', '.join(sorted(k.to_user_string() for k in unsynced))}: "
+                                 "never synced)" if unsynced else ""))
         # One run per stale set and state of the instance: a rebuild that fails is not retried every tick, a
         # sync after it asks again.
-        last_event = max((record.asset_entry.last_event_storage_id or 0)
-                         for record in instance.get_asset_records(list(graph.get_all_asset_keys())))
+        last_event = max((entry.last_event_storage_id or 0) for entry in entries.values())
         names = sorted(key.to_user_string() for key in stale)
         run_key = hashlib.sha256(f"{names}:{last_event}".encode()).hexdigest()[:16]
         return RunRequest(run_key=run_key, asset_selection=sorted(stale))
@@ -118,7 +125,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         jobs=[refresh, sync_all, *syncs.values()],
         schedules=schedules,
         sensors=[exports_folder_sensor(settings, syncs["exports"]),
-                 stale_tables_sensor(refresh, AssetSelection.all() - raw), writer_pool_recovery],
+                 stale_tables_sensor(refresh, raw), writer_pool_recovery],
         resources={"dlt": DagsterDltResource()},
         executor=in_process_executor,
     )
