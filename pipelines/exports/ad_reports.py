@@ -223,24 +223,32 @@ def _relation(layout: _Layout, text_path: Path) -> tuple[str, list[str], str]:
     types = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in [*names, spare])
     return (f"read_csv({_literal(str(text_path))}, auto_detect=false, delim={_literal(layout.delimiter)}, "
             f"quote='\"', escape='\"', header=false, skip={layout.header_line + 1}, columns={{{types}}}, "
-            f"null_padding=true, strict_mode=false, max_line_size={MAX_LINE_BYTES})"), names, spare
+            f"all_varchar=true, null_padding=true, strict_mode=false, max_line_size={MAX_LINE_BYTES})"), names, spare
 
 
 def _text(column: str) -> str:
-    """A value as trimmed text, NULL when empty or a placeholder (`--`)."""
+    """A value as trimmed text, NULL when empty or a placeholder (`--`). Only a value that starts or ends with a
+    space is trimmed (`trim` copies every value it is given)."""
     empty = ", ".join(_literal(e) for e in EMPTY)
-    return f"CASE WHEN lower(trim({column})) IN ({empty}) THEN NULL ELSE trim({column}) END"
+    return (f"CASE WHEN {column} IN ({empty}, 'N/A') THEN NULL "
+            f"WHEN prefix({column}, ' ') OR suffix({column}, ' ') THEN "
+            f"CASE WHEN lower(trim({column})) NOT IN ({empty}) THEN trim({column}) END ELSE {column} END")
+
+
+POINT_THOUSANDS = r"-?\d{1,3}(,\d{3})+(\.\d+)?"  # 1,234.56
+COMMA_DECIMAL = r"-?\d{1,3}(\.\d{3})+(,\d+)?|-?\d+,\d+"  # 1.234,56  12,5
 
 
 def _number(column: str) -> str:
     """A number as a report writes it, NULL when it is not one (see the module docstring). DuckDB's own cast reads
-    most values; the others are read by their form, with thousands separators and a currency sign."""
+    most values; then `1,234.56` as it is, the commonest other form; then every form, with spaces and a currency
+    sign taken out first."""
     bare = f"regexp_replace({column}, '[\\s\u00a0\u202f$€£¥%]', '', 'g')"
-    by_form = (f"try_cast(CASE WHEN regexp_full_match({bare}, '-?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?') "
-               f"THEN replace({bare}, ',', '') "
-               f"WHEN regexp_full_match({bare}, '-?\\d{{1,3}}(\\.\\d{{3}})+(,\\d+)?|-?\\d+,\\d+') "
-               f"THEN replace(replace({bare}, '.', ''), ',', '.') END AS DOUBLE)")
-    return f"coalesce(try_cast({column} AS DOUBLE), {by_form})"
+    by_form = (f"try_cast(CASE WHEN regexp_full_match({bare}, '{POINT_THOUSANDS}') THEN replace({bare}, ',', '') "
+               f"WHEN regexp_full_match({bare}, '{COMMA_DECIMAL}') THEN replace(replace({bare}, '.', ''), ',', '.') "
+               "END AS DOUBLE)")
+    return (f"coalesce(try_cast({column} AS DOUBLE), CASE WHEN regexp_full_match({column}, '{POINT_THOUSANDS}') "
+            f"THEN try_cast(replace({column}, ',', '') AS DOUBLE) ELSE {by_form} END)")
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%b %d, %Y", "%B %d, %Y", "%a, %b %d, %Y", "%d %b %Y", "%d %B %Y",
