@@ -23,6 +23,12 @@ from sqlglot import exp
 from pipelines.warehouse import TRANSFORMS_DIR
 
 LAYERS = ("staging", "intermediate", "marts")
+# Canonical models whose rows a source's own sync and the exports folder may both hold, by the key they meet on.
+# Spend: a platform's API sync is the platform's own record of a campaign's day (restated at each sync); the same
+# platform, campaign and day from the exports folder (a UI report, an ad_spend row) gives way to it, so that spend
+# loaded both ways is counted once.
+EXPORTS_GIVE_WAY = {"spend": ("platform", "campaign_id", "spend_date")}
+EXPORTS = "exports"
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ class SqlModel:
         present = [table for table in self.union_of if table in existing]
         if not present:
             raise ValueError(f"staging.{self.name}: none of {', '.join(self.union_of)} is built yet")
-        return "\nunion all by name\n".join(f"select * from staging.{table}" for table in present)
+        return _union_sql(self.name, present)
 
     def materialize(self, con: duckdb.DuckDBPyConnection) -> int:
         """Rebuild the table in one transaction, with its definition as table and column comments."""
@@ -129,8 +135,22 @@ def canonical_union(model: str, sources: list[str]) -> SqlModel:
     header = (f"-- staging.{model}: the canonical {model} of every configured source ({', '.join(sources)}); "
               "source_system tells them apart.\n")
     tables = tuple(f"{source}_{model}" for source in sources)
-    body = "\nunion all by name\n".join(f"select * from staging.{table}" for table in tables)
-    return SqlModel("staging", model, header + body + "\n", union_of=tables)
+    return SqlModel("staging", model, header + _union_sql(model, list(tables)) + "\n", union_of=tables)
+
+
+def _union_sql(model: str, tables: list[str]) -> str:
+    """The rows of `tables`; for a model of EXPORTS_GIVE_WAY, the exports' rows whose key another source holds
+    left out."""
+    exports = f"{EXPORTS}_{model}"
+    key = EXPORTS_GIVE_WAY.get(model)
+    others = [table for table in tables if table != exports]
+    selects = [f"select * from staging.{table}" for table in tables]
+    if key and exports in tables and others:
+        synced = " union all ".join(f"select {', '.join(key)} from staging.{table}" for table in others)
+        same = " and ".join(f"synced.{column} = {exports}.{column}" for column in key)
+        selects[tables.index(exports)] = (f"select * from staging.{exports} where not exists "
+                                          f"(select 1 from ({synced}) as synced where {same})")
+    return "\nunion all by name\n".join(selects)
 
 
 def discover_models(sources: tuple[str, ...] = ("exports",), transforms_dir: Path = TRANSFORMS_DIR) -> list[SqlModel]:

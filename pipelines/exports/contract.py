@@ -121,12 +121,15 @@ KINDS: dict[str, ExportKind] = {k.name: k for k in (
         _cols(Column("date", DATE, required=True), Column("platform", required=True),
               Column("campaign_id", required=True), Column("spend", NUMBER, required=True),
               Column("currency", CURRENCY, required=True), Column("account_id"), Column("campaign_name"),
-              Column("channel"), Column("impressions", NUMBER), Column("clicks", NUMBER), Column("leads", NUMBER)),
+              Column("channel"), Column("impressions", NUMBER), Column("clicks", NUMBER), Column("leads", NUMBER),
+              Column("conversions", NUMBER)),
         primary_key=("date", "platform", "campaign_id"),
-        description="Daily paid media spend per campaign, from any ad platform.",
+        description="Daily paid media spend per campaign, from any ad platform (its UI report downloads too, "
+                    "whatever their name).",
         example={"date": "2025-03-04", "platform": "google_ads", "campaign_id": "g-brand", "spend": "152.40",
                  "currency": "USD", "account_id": "123-456-7890", "campaign_name": "Brand - Search",
-                 "channel": "paid_search", "impressions": "5400", "clicks": "230", "leads": "9"},
+                 "channel": "paid_search", "impressions": "5400", "clicks": "230", "leads": "9",
+                 "conversions": "11.5"},
     ),
     ExportKind(
         "costs",

@@ -1,7 +1,7 @@
 -- staging.exports_spend: (generic exports) one row per ad platform, campaign and day: paid media spend in the platform's currency.
 -- The channel is the export's channel, else the platform name.
 -- columns:
---   conversions: platform-reported conversions; the ad_spend export has none
+--   conversions: platform-reported conversions (a UI report's Conversions, Meta's Results)
 with source as (
     select * from raw_exports.ad_spend
 ),
@@ -20,7 +20,7 @@ renamed as (
         impressions,
         clicks,
         leads,
-        cast(null as double) as conversions
+        conversions
     from source
 )
 
