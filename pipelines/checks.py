@@ -45,7 +45,7 @@ STAGING_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "costs": (("cost_id",), ("start_date", "end_date", "team", "category", "amount", "currency")),
     "touchpoints": (("touchpoint_id",), ("contact_id", "touched_at", "channel")),
     "orders": (("order_id",), ("ordered_at", "amount", "currency")),
-    "fx": (("rate_date", "base_currency", "quote_currency"), ("rate",)),
+    "fx": (("source_system", "rate_date", "base_currency", "quote_currency"), ("rate",)),
 }
 
 # Amounts that count in a published number, converted in the intermediate layer (`amount`, then NULL when it

@@ -310,7 +310,7 @@ def print_sources(settings: Settings) -> None:
                                         ).fetchall()[0][0]
             for (table,) in tables:
                 counts.append(f"{table} {con.execute(f'SELECT count(*) FROM {dataset}.{table}').fetchall()[0][0]:,}")
-            configured = "yes" if source.name in settings.sources else f"no — set {source.settings.requirement()}"
+            configured = "yes" if source.name in settings.sources else f"no — set {source.requirement()}"
             rows.append((source.name, configured, last_sync, ", ".join(counts) or None))
     finally:
         if con:
@@ -428,7 +428,7 @@ def _command(args) -> int:
                             initial_indent="  ", subsequent_indent="  "))
     patterns = [p for item in (getattr(args, "select", None) or []) for p in item.split(",") if p]
     for source in _unconfigured_selected(settings, patterns):
-        print(f"payback: {source.name} is not configured: set {source.settings.requirement()}", file=sys.stderr)
+        print(f"payback: {source.name} is not configured: set {source.requirement()}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Building {settings.duckdb_path} …")
     clean = run_pipeline(settings, patterns, full=getattr(args, "full", False))
