@@ -2,7 +2,10 @@
 
 Staging is per source: `transforms/staging/<source>/<model>.sql` is the table `staging.<source>_<model>`, which
 maps that source's raw tables onto the canonical model. The canonical table `staging.<model>` is the union of
-those of every configured source, so adding a CRM adds staging files and nothing else.
+those of every configured source, so adding a CRM adds staging files and nothing else. A file at the staging root,
+`transforms/staging/<model>.sql`, is a canonical model of its own; when sources have files of that name too, their
+union is `staging.all_<model>` and the root file finishes it into `staging.<model>` (the channel map applied to
+every source's spend, touchpoints and contacts in one place).
 
 A model's upstream tables are read from its SQL (sqlglot), never listed by hand; its description and column
 definitions come from the comment at the top of the file; its code version is the hash of its text.
@@ -118,13 +121,15 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def canonical_union(model: str, sources: list[str]) -> SqlModel:
-    """`staging.<model>`: the rows of every configured source's `staging.<source>_<model>`, matched by name."""
-    header = (f"-- staging.{model}: the canonical {model} of every configured source ({', '.join(sources)}); "
-              "source_system tells them apart.\n")
+def canonical_union(model: str, sources: list[str], name: str | None = None) -> SqlModel:
+    """`staging.<model>` (or `name`): the rows of every configured source's `staging.<source>_<model>`, matched by
+    name."""
+    name = name or model
+    header = (f"-- staging.{name}: the {model} of every configured source ({', '.join(sources)}), as each gives "
+              "them; source_system tells them apart.\n")
     tables = tuple(f"{source}_{model}" for source in sources)
     body = "\nunion all by name\n".join(f"select * from staging.{table}" for table in tables)
-    return SqlModel("staging", model, header + body + "\n", union_of=tables)
+    return SqlModel("staging", name, header + body + "\n", union_of=tables)
 
 
 def discover_models(sources: tuple[str, ...] = ("exports",), transforms_dir: Path = TRANSFORMS_DIR) -> list[SqlModel]:
@@ -136,8 +141,12 @@ def discover_models(sources: tuple[str, ...] = ("exports",), transforms_dir: Pat
             name = f"{source}_{path.stem}"
             models[("staging", name)] = SqlModel.from_file("staging", name, path)
             canonical.setdefault(path.stem, []).append(source)
+    finished = {path.stem: path for path in (transforms_dir / "staging").glob("*.sql")}
     for model, model_sources in sorted(canonical.items()):
-        models[("staging", model)] = canonical_union(model, model_sources)
+        name = f"all_{model}" if model in finished else model
+        models[("staging", name)] = canonical_union(model, model_sources, name)
+    for model, path in sorted(finished.items()):
+        models[("staging", model)] = SqlModel.from_file("staging", model, path)
     for layer in LAYERS[1:]:
         for path in sorted((transforms_dir / layer).glob("*.sql")):
             models[(layer, path.stem)] = SqlModel.from_file(layer, path.stem, path)

@@ -1,5 +1,5 @@
 -- staging.exports_spend: (generic exports) one row per ad platform, campaign and day: paid media spend in the platform's currency.
--- The channel is the export's channel, else the platform name.
+-- channel: as the export gives it; staging.spend gives every source's spend its channel from the channel map.
 with source as (
     select * from raw_exports.ad_spend
 ),
@@ -12,7 +12,7 @@ renamed as (
         cast(account_id as varchar) as ad_account_id,
         cast(campaign_id as varchar) as campaign_id,
         campaign_name,
-        regexp_replace(lower(trim(coalesce(channel, platform))), '[^a-z0-9]+', '_', 'g') as channel,
+        channel,
         spend,
         upper(currency) as currency,
         impressions,

@@ -26,8 +26,7 @@ renamed as (
         timezone('UTC', try_cast(source.hs_lifecyclestage_salesqualifiedlead_date as timestamptz)) as sql_at,
         timezone('UTC', try_cast(source.hs_lifecyclestage_opportunity_date as timestamptz)) as opportunity_at,
         timezone('UTC', try_cast(source.hs_lifecyclestage_customer_date as timestamptz)) as customer_at,
-        nullif(regexp_replace(lower(trim(source.hs_analytics_source)), '[^a-z0-9]+', '_', 'g'), '')
-            as original_channel,
+        nullif(source.hs_analytics_source, '') as original_channel,
         nullif(source.hs_analytics_source_data_2, '') as original_campaign_id,
         upper(source.country) as country,
         lower(source.industry) as industry,
