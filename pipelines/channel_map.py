@@ -1,6 +1,6 @@
 """The channel map: rules that turn what a source says about spend, a touch or a contact's origin (its ad platform,
 campaign name, UTM source and medium, or a channel name of its own) into one of our channels, so that spend and
-customers meet on the same names. Payback ships one (`pipelines/channel_map.csv`); CHANNEL_MAP_FILE replaces it with
+customers meet on the same names. Payback ships one (`transforms/channel_map.csv`); CHANNEL_MAP_FILE replaces it with
 the user's own, of the same columns (docs/channels.md). The SQL reads the file (`staging.channel_map`); this module
 checks it when the settings are read, so that a bad map stops the program at start, naming the line.
 """
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-SHIPPED = Path(__file__).with_name("channel_map.csv")
+from pipelines.warehouse import TRANSFORMS_DIR
+
+SHIPPED = TRANSFORMS_DIR / "channel_map.csv"
 CHANNEL = "channel"
 CONDITIONS = ("platform", "campaign_pattern", "utm_source", "utm_medium", "label")
 COLUMNS = (CHANNEL, *CONDITIONS)

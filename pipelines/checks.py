@@ -234,7 +234,7 @@ def _channel_checks() -> list[Check]:
         FROM staging.channels WHERE assigned_by = 'unmapped'
         GROUP BY 1 ORDER BY sum(row_count) DESC, 1""",
         WARN, "Add a rule for each value named to your channel map (CHANNEL_MAP_FILE; start from a copy of "
-        "pipelines/channel_map.csv, see docs/channels.md), then run `payback run`.")]
+        "transforms/channel_map.csv, see docs/channels.md), then run `payback run`.")]
 
 
 def _staging_checks() -> list[Check]:

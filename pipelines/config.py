@@ -318,7 +318,7 @@ class Settings(EnvSettings):
                     "`fx_rates` export")
     channel_map_file: Annotated[Path, AfterValidator(_channel_map)] | None = Field(
         None, validation_alias="CHANNEL_MAP_FILE", json_schema_extra={"shown_default": "the shipped map"},
-        description="your own channel map (CSV of the columns of pipelines/channel_map.csv, docs/channels.md), "
+        description="your own channel map (CSV of the columns of transforms/channel_map.csv, docs/channels.md), "
                     "instead of the shipped one")
     _sources: dict[str, SourceSettings] | None = PrivateAttr(None)  # by source name, once read
 

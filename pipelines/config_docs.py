@@ -1,5 +1,6 @@
 """`.env.example` and the README's configuration table, generated from the settings (pipelines/config.py and
-each declared source's), so that they cannot drift from what Payback reads.
+each declared source's), and the README's export contract (pipelines/exports/contract_docs.py), so that they
+cannot drift from what Payback reads.
 
     python -m pipelines.config_docs --write   # rewrite both
     python -m pipelines.config_docs           # exit 1 when either differs from what would be written
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from pipelines.config import Settings, Variable
+from pipelines.exports.contract_docs import readme_with_contract
 from pipelines.sources.registry import declared_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +77,7 @@ def readme_with_table(readme: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    expected = {ENV_EXAMPLE: env_example(), README: readme_with_table(README.read_text())}
+    expected = {ENV_EXAMPLE: env_example(), README: readme_with_contract(readme_with_table(README.read_text()))}
     if "--write" in argv:
         for path, text in expected.items():
             path.write_text(text)

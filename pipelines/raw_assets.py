@@ -1,6 +1,7 @@
 """dlt sources as Dagster assets: one asset per raw table `[raw_<source>, table]`, loaded by one dlt run, for
 every configured source (as each declares itself: `pipelines/sources/declaration.py`)."""
 
+import os
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from dagster import (
 )
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.common.configuration.providers import DictionaryProvider
 from dlt.common.normalizers.naming.snake_case import NamingConvention as SnakeCaseNaming
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract import DltSource
@@ -30,7 +32,7 @@ from pipelines.warehouse import STEP_WAIT_SECONDS, connect, dlt_working_dir
 from pipelines.writer_pool import POOL as DUCKDB_POOL
 
 # The destination's memory while dlt loads: enough to write a table from parquet without evicting what it is
-# writing (at 256 MB loading 20M spend rows took a fifth longer), capped so that peak RSS stays flat in input size.
+# writing, capped so that peak RSS stays flat in input size.
 DESTINATION_MEMORY_LIMIT = "512MB"
 DUCKDB_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "bool": "BOOLEAN", "double": "DOUBLE",
                 "bigint": "BIGINT", "date": "DATE", "json": "JSON"}
@@ -49,8 +51,32 @@ def last_sync(instance: DagsterInstance, keys) -> tuple[str | None, str | None]:
     return latest.run_id, getattr(value, "value", None)
 
 
+# dlt's settings for every pipeline Payback makes, under the pipeline's name (dlt looks there first):
+# - the files rows pass through between dlt's steps are each read once right away, then deleted: compressing them
+#   costs CPU and saves nothing;
+# - a loaded file is deleted once its rows are in DuckDB, so that the disk holds the rows once (a failed load keeps
+#   its files for the retry; LOAD__DELETE_COMPLETED_JOBS=false in the environment keeps them, to inspect a load);
+PIPELINE_SETTINGS = {
+    "normalize": {"data_writer": {"disable_compression": True}},
+    "extract": {"data_writer": {"disable_compression": True}},
+    "load": {"delete_completed_jobs": True},
+}
+_PIPELINE_PROVIDER = DictionaryProvider()
+
+
+def _configure(name: str) -> None:
+    """Give pipeline `name` PIPELINE_SETTINGS, through a dlt config provider of Payback's own, added once and
+    after the environment's (which therefore wins). dlt sends no telemetry: it decides that from the environment
+    alone, the first time its configuration is read, so that is the one variable set here."""
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    if _PIPELINE_PROVIDER not in dlt.config.config_providers:
+        dlt.config.register_provider(_PIPELINE_PROVIDER)
+    _PIPELINE_PROVIDER._config_doc[name] = PIPELINE_SETTINGS
+
+
 def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
     """A dlt pipeline into the project's DuckDB file, working in `dlt_working_dir`."""
+    _configure(name)
     path = settings.duckdb_path.resolve()
     # Raw rows have no order, and DuckDB writes a table from parquet about twice as fast when it may ignore it.
     credentials = DuckDbCredentials(str(path), global_config={"memory_limit": DESTINATION_MEMORY_LIMIT,

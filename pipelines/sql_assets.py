@@ -51,7 +51,7 @@ def build_sql_asset(model: SqlModel, settings: Settings) -> AssetsDefinition:
     @asset(
         key=AssetKey([model.schema, model.name]),
         deps=[AssetKey(list(upstream)) for upstream in model.upstream],
-        description=model.description,
+        description=model.documentation,
         code_version=code_version(model.code_version, settings),
         group_name=model.schema,
         kinds={"sql", "duckdb"},

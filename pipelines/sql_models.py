@@ -70,6 +70,12 @@ class SqlModel:
         return " ".join(text).strip()
 
     @property
+    def documentation(self) -> str:
+        """The whole header as Markdown, for the asset's description: the definition, then each column's."""
+        columns = "\n".join(f"- `{name}`: {meaning}" for name, meaning in self.column_descriptions.items())
+        return f"{self.description}\n\n**Columns**\n\n{columns}" if columns else self.description
+
+    @property
     def column_descriptions(self) -> dict[str, str]:
         """`--   name: meaning` lines after `-- columns:`; deeper-indented lines continue the previous one."""
         columns: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""Channels: one channel map (pipelines/channel_map.csv, or CHANNEL_MAP_FILE) turns what every source says — a
+"""Channels: one channel map (transforms/channel_map.csv, or CHANNEL_MAP_FILE) turns what every source says — a
 channel name of its own, UTM source and medium, the ad platform and campaign name — into the same channel names
 for spend, touchpoints and contacts' original source; what no rule knows is listed by a WARN check, never silently
 'other'."""
@@ -60,7 +60,7 @@ def test_the_shipped_map_turns_platforms_campaigns_and_utms_into_channels(tmp_pa
     write_exports(project)
     failed = failed_checks(project.run())
     found = channels(project)
-    # Each by the first rule of pipelines/channel_map.csv that matches, or as given when it is a known channel:
+    # Each by the first rule of transforms/channel_map.csv that matches, or as given when it is a known channel:
     assert found["spend"] == {
         "yt-launch": "video",  # google_ads and a campaign name with 'youtube'
         "g-brand": "paid_search",  # google_ads, any other campaign

@@ -45,3 +45,14 @@ def test_parquet_and_json_lines_exports_load_like_csv(tmp_path):
     # The offset is honoured (08:00+01:00 = 07:00 UTC) and the extra column is kept in the raw table.
     assert project.query("SELECT contact_id, created_at::VARCHAR, score FROM raw_exports.contacts") == [
         ("c1", "2025-01-02 07:00:00", "7")]
+
+
+def test_readme_states_the_contract_the_reader_enforces():
+    """Run `python -m pipelines.config_docs --write` after changing pipelines/exports/contract.py."""
+    from pathlib import Path
+
+    from pipelines.exports.contract_docs import readme_with_contract
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert readme == readme_with_contract(readme)
+    assert "| `deals` | Opportunities" in readme and "rejected: rate must be positive" in readme

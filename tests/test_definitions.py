@@ -62,11 +62,25 @@ def test_schedule_sensor_and_checks_are_defined(defs):
     assert {f"staging/{t}" for t in STAGING if t != "rejects"} <= checked  # rejects: checked in raw_exports
 
 
-def test_code_version_changes_with_the_sql_text(defs):
+def test_code_version_changes_with_the_sql_text_and_the_settings(defs):
+    from dataclasses import replace
+
+    from pipelines.freshness import code_version
+
     model = next(m for m in discover_models() if (m.schema, m.name) == ("marts", "cac"))
     spec = defs.resolve_asset_graph().get(AssetKey(["marts", "cac"]))
-    assert spec.code_version == model.code_version
-    assert model.description.startswith("marts.cac: one row per period")
+    settings = Settings.from_env({})
+    assert spec.code_version == code_version(model.code_version, settings)
+    edited = replace(model, sql=model.sql + "\n")
+    assert code_version(edited.code_version, settings) != spec.code_version
+    assert code_version(model.code_version, Settings.from_env({"GROSS_MARGIN": "0.5"})) != spec.code_version
+
+
+def test_asset_description_is_the_whole_sql_header(defs):
+    spec = defs.resolve_asset_graph().get(AssetKey(["marts", "cac"]))
+    assert spec.description.startswith("marts.cac: one row per period")
+    assert "never 0, and cac_null_reason 'no_cost_data'." in spec.description
+    assert "- `cac`: fully loaded CAC = sm_cost / new_customers;" in spec.description
 
 
 def test_committed_dagster_instance_config_is_valid(tmp_path, monkeypatch):

@@ -94,7 +94,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
 
     # 1. Ingest: spend and contacts, ours through dlt against DuckDB's own read_csv, same files, same run; each
     # the best of `repeats`, taken in turns, so that a stall of the machine does not decide the ratio.
-    print("1/6 ingest …", flush=True)
+    print("1/7 ingest …", flush=True)
     references, ours_runs = [], []
     for _ in range(repeats):
         reference_db.unlink(missing_ok=True)  # both sides write a new database file, every turn
@@ -110,7 +110,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
                                 1.5, f"best of {repeats} in turns: {runs}"))
 
     # 2. Incremental: the rest of the files, then 1% of contacts and deals re-exported, twice, then nothing.
-    print("2/6 incremental …", flush=True)
+    print("2/7 incremental …", flush=True)
     measure("ingest_reference", work, database=str(reference_db),
             files={k: str(files[k]) for k in ("deals", "touchpoints")})
     first_sync = measure("ingest_ours", work, database=str(ours_db), exports=str(exports)).seconds + ours.seconds
@@ -128,7 +128,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
                                 "no unchanged file is read again"))
 
     # 3. Transforms: the same SQL through Dagster and with the bare DuckDB client, same database.
-    print("3/6 transforms …", flush=True)
+    print("3/7 transforms …", flush=True)
     direct = measure("transforms_direct", work, database=str(ours_db), exports=str(exports))
     dagster = measure("transforms_dagster", work, database=str(ours_db), exports=str(exports))
     figures.append(ratio_figure("transforms through Dagster / bare SQL", dagster.seconds, direct.seconds, 2.0,
@@ -137,7 +137,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
     # 4. Attribution: every model over the touchpoints against DuckDB grouping the same touchpoints into ordered
     # paths per contact, same database, each the best of ATTRIBUTION_REPEATS in turns; then the peak RSS of the
     # Markov chain's exact solve (its steps counted in SQL) on up to 1M distinct paths.
-    print("4/6 attribution …", flush=True)
+    print("4/7 attribution …", flush=True)
     references, ours_runs = [], []
     for _ in range(ATTRIBUTION_REPEATS):
         references.append(measure("attribution_reference", work, database=str(ours_db)))
@@ -155,7 +155,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
                           solve.peak_rss_gib <= 1.0, f"{solve.seconds:.1f} s, {solve.extra['rows']} removal effects"))
 
     # 5. Memory: peak RSS of the ingest at two scales; it must stay under 1 GiB and not grow with the input.
-    print("5/6 memory …", flush=True)
+    print("5/7 memory …", flush=True)
     big = Scale.from_spend_rows(spend_rows * MEMORY_SCALE_FACTOR)
     big_exports = work / "exports_big"
     write_exports(big_exports, big, spend_only=True)
@@ -172,7 +172,7 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
 
     # 6. API sources: dict rows through dlt (parquet) per row against DuckDB's read_csv per row, same rows; then a
     # sync against the local HubSpot server limited to R requests/s, against the ideal (requests / R).
-    print("6/6 API sources …", flush=True)
+    print("6/7 API sources …", flush=True)
     dict_csv = work / "dict_rows" / "contacts.csv"
     dict_csv.parent.mkdir()
     with duckdb.connect() as con:
@@ -194,6 +194,18 @@ def run_benchmark(spend_rows: int = DEFAULT_SPEND_ROWS, work: Path | None = None
                           f"{requests} requests, {throttled} answered 429")
     figure.met = figure.met and throttled <= max(1, int(api.seconds))  # at most one 429 per one-second window
     figures.append(figure)
+
+    # 7. Runs: `payback run` on the whole exports, again with nothing new, then after one new costs file.
+    print("7/7 runs …", flush=True)
+    runs = measure("payback_runs", work, database=str(work / "runs.duckdb"), exports=str(exports),
+                   dagster_home=str(work / "dagster_home"))
+    figures.append(ratio_figure("payback run with nothing new / first payback run", runs.extra["no_op"], runs.seconds,
+                                0.1, f"{runs.extra['rebuilt_no_op']} of {runs.extra['built']} tables rebuilt"))
+    outside = runs.extra["outside_downstream"]
+    figures.append(Figure("payback run after one new costs file: tables rebuilt / tables downstream of "
+                          "raw_exports.costs", runs.extra["rebuilt_one_file"], runs.extra["downstream"],
+                          round(runs.extra["rebuilt_one_file"] / runs.extra["downstream"], 3), "≤ 1, none outside",
+                          not outside, f"{runs.extra['one_file']:.1f} s; outside: {', '.join(outside) or 'none'}"))
 
     report = {
         "machine": {"cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},

@@ -4,6 +4,7 @@ imported before the clock starts (including those dlt imports lazily), so the ti
 start-up."""
 
 import json
+import os
 import resource
 import sys
 import time
@@ -13,15 +14,14 @@ from pathlib import Path
 import dlt
 import dlt.common.libs.sql_alchemy_compat  # noqa: F401  dlt imports SQLAlchemy lazily, to print a load's credentials
 import duckdb
-from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
+from dagster import AssetKey, AssetSelection, DagsterEventType, DagsterInstance, Definitions, define_asset_job
 
 from pipelines.attribution import markov
 from pipelines.build import build_tables
 from pipelines.config import Settings
 from pipelines.definitions import build_definitions
-from pipelines.exports.source import declared_tables, sync_exports
 from pipelines.fake_apis.hubspot import FakeHubSpot
-from pipelines.raw_assets import ensure_tables, make_pipeline
+from pipelines.raw_assets import make_pipeline, raw_sources
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sql_models import discover_models
 from pipelines.warehouse import connect
@@ -49,16 +49,16 @@ def _settings(database: str, exports: str):
 
 
 def ingest_ours(database: str, exports: str, kinds: list[str] | None = None) -> None:
-    """Our export source through dlt, exactly as the Dagster asset runs it."""
+    """Our export source through dlt, by the function the Dagster asset calls (`RawSource.load`): the same sync,
+    restart included, with dlt's own pipeline run in place of Dagster's. `kinds`: only those files."""
     settings = _settings(database, exports)
-    pipeline = make_pipeline(settings, "payback_exports", "raw_exports")
+    exports_source = next(raw for raw in raw_sources(settings) if raw.name == "exports")
+    pipeline = exports_source.pipeline(settings)
 
     def run(source):
         pipeline.run(source.with_resources(*kinds) if kinds else source).raise_on_failed_jobs()
 
-    sync_exports(run, print, settings.exports_dir, settings.reporting_timezone, settings.export_date_window)
-    with connect(settings) as con:
-        ensure_tables(con, "raw_exports", declared_tables())
+    exports_source.load(settings, run, print)
 
 
 def transforms_direct(database: str, exports: str) -> None:
@@ -185,9 +185,50 @@ def api_sync(database: str, contacts: int, requests_per_second: float) -> dict:
     return {"seconds": seconds, "requests": len(fake.requests), "throttled": fake.throttled}
 
 
+def payback_runs(database: str, exports: str, dagster_home: str) -> dict:
+    """`payback run` three times on one database, as a user would: the first builds everything, the second finds
+    nothing new, the third follows one new costs file. Each run's time, and the tables the third rebuilt against
+    the tables downstream of raw_exports.costs."""
+    saved = dict(os.environ)
+    os.environ.update({"PAYBACK_DUCKDB_PATH": database, "PAYBACK_EXPORTS_DIR": exports, "DAGSTER_HOME": dagster_home})
+    try:
+        return _payback_runs(exports)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _payback_runs(exports: str) -> dict:
+    from pipelines.cli import main
+    from pipelines.local_run import project_instance
+
+    seconds, rebuilt = [], []
+    for change in (None, None, "costs_bench_change.csv"):
+        if change:
+            (Path(exports) / change).write_text("cost_id,start_date,end_date,team,category,amount,currency\n"
+                                                "k-bench,2025-03-01,2025-03-31,marketing,tools,1200,EUR\n")
+        with project_instance() as instance:
+            before = {run.run_id for run in instance.get_runs()}
+        started = time.perf_counter()
+        assert main(["run"]) == 0
+        seconds.append(time.perf_counter() - started)
+        with project_instance() as instance:
+            rebuilt.append({record.event_log_entry.dagster_event.asset_key
+                            for run in instance.get_runs() if run.run_id not in before
+                            for record in instance.get_records_for_run(
+                                run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+                            if record.event_log_entry.dagster_event.asset_key.path[0] != "raw_exports"})
+    graph = build_definitions(Settings.from_env()).resolve_asset_graph()
+    downstream = AssetSelection.assets(AssetKey(["raw_exports", "costs"])).downstream().resolve(graph)
+    return {"seconds": seconds[0], "no_op": seconds[1], "one_file": seconds[2], "built": len(rebuilt[0]),
+            "rebuilt_no_op": len(rebuilt[1]), "rebuilt_one_file": len(rebuilt[2]),
+            "outside_downstream": sorted(k.to_user_string() for k in rebuilt[2] - downstream),
+            "downstream": len(downstream - {AssetKey(["raw_exports", "costs"])})}
+
+
 STEPS = {f.__name__: f for f in (ingest_reference, merge_reference, ingest_ours, transforms_direct,
                                  transforms_dagster, dict_rows_ours, api_sync, attribution_ours, attribution_reference,
-                                 markov_paths, markov_solve)}
+                                 markov_paths, markov_solve, payback_runs)}
 
 
 def run_step(name: str, arguments: dict) -> dict:

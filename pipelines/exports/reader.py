@@ -223,8 +223,8 @@ def _ambiguity(text: str, decimal_comma: bool) -> str:
 
 
 def _typed(expression: str, source_type: str, column_type: str, decimal_comma: bool = False) -> str:
-    """The typed value of one contract column. Casts read the value as it is (they ignore surrounding spaces
-    themselves): trimming every value first cost a fifth of the read."""
+    """The typed value of one contract column. Casts read the value as it is: they ignore surrounding spaces
+    themselves, and trimming copies every value."""
     text = _as_text(expression, source_type)
     if column_type == NUMBER:
         return _number(expression, text, decimal_comma) if source_type == "VARCHAR" else (
@@ -264,8 +264,7 @@ def build_query(con: duckdb.DuckDBPyConnection, path: Path, kind: ExportKind, da
 
     Three layers, so that each value is computed once: the file's values (`_in<i>`, the raw row as a struct);
     the typed contract columns; then the reasons, read off the typed columns. A reason is spelled out only for
-    a suspect row (one cheap test per check): recomputing the typed values inside the reasons and building their
-    text for every row took about a third of the read.
+    a suspect row (one cheap test per check), so that no row pays for a reason it does not have.
     Normalized names never start with `_`, so the helper columns cannot clash with a file's own."""
     date_window = date_window or DateWindow.around(date.today())
     source = _open_source(con, path, scratch or Path(tempfile.gettempdir()))
@@ -399,7 +398,7 @@ def _unreadable(path: Path) -> str | None:
 def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind,
               count_keys: bool = True, date_window: DateWindow | None = None, scratch: Path | None = None) -> FilePlan:
     """Type the file and, with `count_keys`, count its keys. Only the key columns are read for the count (DuckDB
-    prunes the rest of the query), but it is still a pass over the file: a fifth of a large first load. Only when
+    prunes the rest of the query), but it is still a pass over the file. Only when
     a key repeats are the repeated versions listed, in a second pass: keys that repeat with different
     `updated_at` are fine (the latest wins on load), a repeated (key, `updated_at`) is not.
     Without `count_keys` the keys are assumed unique, and `read_file` checks it once the file is read."""

@@ -11,12 +11,11 @@ the sync round again with the keys counted first.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TypeVar
 
@@ -51,8 +50,7 @@ from pipelines.exports.reader import (
 DATASET = "raw_exports"
 READER_MEMORY_LIMIT = "256MB"  # the reader spills past it: peak RSS must stay under 1 GiB whatever the input size
 # How far the reader may run ahead: about one batch (500k rows are 50-70 MB as arrow), so that DuckDB reads the
-# next batch while the last one is written to parquet on the other core. DuckDB's default, 10 MB, held a fifth
-# of a batch: the read mostly waited for the write, and the ingest took about 7% longer.
+# next batch while the last one is written to parquet on the other core (DuckDB's default holds a fraction of one).
 READ_AHEAD = "100MB"
 REJECTS_TABLE = "rejects"
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
@@ -255,29 +253,16 @@ def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", date_wind
 Result = TypeVar("Result")
 
 
-@contextmanager
-def _existing_objects_frozen() -> Iterator[None]:
-    """Keep what exists before a sync (the imported libraries: some 200,000 objects) out of the garbage collector's
-    full collections during it: each one a sync triggers walked them all (~0.1 s of loading 6M rows). They are
-    handed back to the collector afterwards."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def sync_exports(run: Callable[[dlt.sources.DltSource], Result], say: Callable[[str], None],
                  exports_dir: Path, reporting_timezone: str = "UTC", date_window: DateWindow | None = None) -> Result:
     """Run the export source with `run` (a dlt pipeline's run, or Dagster's). First on the assumption that no key
     repeats in a file, which spares a pass over every file; when one does, dlt throws the extraction away (nothing
     is loaded, the sync state is left as it was) and the sync runs again with every file's keys counted first."""
-    with _existing_objects_frozen():
-        try:
-            return run(exports_source(exports_dir, reporting_timezone, date_window))
-        except PipelineStepFailed as failed:
-            repeated = wrapped_error(failed, KeyRepeated)
-            if repeated is None:
-                raise
-            say(f"{repeated}; reading the changed files again, their keys counted first")
-        return run(exports_source(exports_dir, reporting_timezone, date_window, count_keys_first=True))
+    try:
+        return run(exports_source(exports_dir, reporting_timezone, date_window))
+    except PipelineStepFailed as failed:
+        repeated = wrapped_error(failed, KeyRepeated)
+        if repeated is None:
+            raise
+        say(f"{repeated}; reading the changed files again, their keys counted first")
+    return run(exports_source(exports_dir, reporting_timezone, date_window, count_keys_first=True))

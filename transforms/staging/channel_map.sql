@@ -1,4 +1,4 @@
--- staging.channel_map: the rules of the channel map (CHANNEL_MAP_FILE, else the shipped pipelines/channel_map.csv),
+-- staging.channel_map: the rules of the channel map (CHANNEL_MAP_FILE, else the shipped transforms/channel_map.csv),
 -- one per line of the file, in its order (docs/channels.md). A rule gives its channel to what meets every condition
 -- it fills; the first rule that matches wins. Its channels are the known channels: a channel a source names that is
 -- one of them is kept as it is.
