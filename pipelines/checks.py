@@ -188,11 +188,13 @@ def _currency_checks() -> list[Check]:
             "its date; amounts without one are left out of every total. (When the rates leave REPORTING_CURRENCY "
             "out altogether, staging/fx:reporting_currency_has_rates says so once instead.)",
             f"SELECT {key} AS key, 'no FX rate from ' || any_value(currency) || ' to ' "
-            f"|| getvariable('reporting_currency') || ' on or before ' || min({day}) AS problem "
+            f"|| getvariable('reporting_currency') || ' on or before ' || min({day}) "
+            f"|| CASE WHEN count(DISTINCT {day}) > 1 THEN ' (nor on ' || (count(DISTINCT {day}) - 1) "
+            f"|| ' later day(s), to ' || max({day}) || ')' ELSE '' END AS problem "
             f"FROM {converted} WHERE {counted} AND amount IS NOT NULL AND {amount_reporting} IS NULL "
             f"AND NOT {REPORTING_CURRENCY_UNQUOTED} GROUP BY 1 ORDER BY 1",
-            ERROR, "Add fx_rates rows for each currency named, on or before the dates named, then run "
-            "`payback run`.",
+            ERROR, "Add fx_rates rows (or set FX_RATES_FILE to the ECB's rates) for each currency named, on or "
+            "before the dates named, then run `payback run`.",
             additional_deps=(tuple(converted.split(".")), ("staging", "fx"))))
     checks.append(Check(
         ("staging", "fx"), "reporting_currency_has_rates",

@@ -162,6 +162,26 @@ def test_a_won_deal_without_a_rate_is_kept_flagged_and_named(tmp_path, ecb_file)
         ("d1", pytest.approx(1000.0)), ("d2", None)]
 
 
+def test_a_cost_spread_over_days_converts_the_days_that_have_a_rate(tmp_path, ecb_file):
+    project = Project(tmp_path, FX_RATES_FILE=str(ecb_file))
+    project.write("costs.csv", """
+        cost_id,start_date,end_date,team,category,amount,currency
+        usd,2025-01-08,2025-01-10,marketing,tools,300,USD
+        chf,2025-01-09,2025-01-11,sales,salaries,300,CHF
+    """)
+    failed = failed_checks(project.run())
+    # 100 USD a day: the 8th has no rate yet; the 9th at 1.04 USD per EUR, the 10th at 1.03.
+    assert project.query("SELECT cost_date::VARCHAR, amount, currency, amount_reporting FROM "
+                         "intermediate.sm_costs_daily WHERE cost_item = 'cost:usd' ORDER BY 1") == [
+        ("2025-01-08", 100.0, "USD", None), ("2025-01-09", 100.0, "USD", pytest.approx(100 / 1.04)),
+        ("2025-01-10", 100.0, "USD", pytest.approx(100 / 1.03))]
+    assert project.one("SELECT sm_cost, unconverted_cost_items FROM marts.cac WHERE period_grain = 'month' "
+                       "AND period_start = '2025-01-01'") == (pytest.approx(100 / 1.04 + 100 / 1.03), 4)
+    assert failed["staging/costs:currency_convertible"].metadata["failing_keys"].value == (
+        "- cost:chf: no FX rate from CHF to EUR on or before 2025-01-09 (nor on 2 later day(s), to 2025-01-11)\n"
+        "- cost:usd: no FX rate from USD to EUR on or before 2025-01-08")
+
+
 def test_an_unreadable_or_wrong_file_fails_the_sync_naming_the_variable(tmp_path, ecb_server):
     wrong = tmp_path / "rates.csv"
     wrong.write_text("day,currency,rate\n2025-01-09,USD,1.04\n")
