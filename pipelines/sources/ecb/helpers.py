@@ -23,7 +23,8 @@ from pipelines.sources.rest import SourceError
 
 VARIABLE = "FX_RATES_FILE"
 MISSING = {"", "N/A"}
-SCHEMA = pa.schema([("date", pa.date32()), ("currency", pa.string()), ("rate", pa.float64())])
+SCHEMA = pa.schema([pa.field("date", pa.date32(), nullable=False), pa.field("currency", pa.string(), nullable=False),
+                    pa.field("rate", pa.float64(), nullable=False)])
 COLUMNS = {"date": {"data_type": "date", "nullable": False}, "currency": {"data_type": "text", "nullable": False},
            "rate": {"data_type": "double", "nullable": False}}
 # A download: a few tries over a minute at most, then one line naming the variable.
