@@ -9,8 +9,12 @@
 --     staging.contacts find their channel by
 --   used_in: the canonical tables with rows that say it: spend, touchpoints, contacts
 --   row_count: how many rows say it
---   platform, campaign_name, utm_source, utm_medium, label: what the rules are matched on (names as channel_name
---     writes them; the campaign's platform and name when a row gives only its id)
+--   platform: the ad platform the rules are matched on (the campaign's, from the spend, when a row gives only its
+--     id), as channel_name writes it
+--   campaign_name: the campaign name the rules' patterns are searched in (likewise the campaign's)
+--   utm_source: the UTM source, as channel_name writes it
+--   utm_medium: the UTM medium, as channel_name writes it
+--   label: the channel name the source gives, as channel_name writes it
 --   channel: the channel; NULL when the rows say nothing at all
 --   assigned_by: 'label' (a known channel, as given), 'rule' (a rule of the map), 'unmapped' (neither)
 --   rule_number: the rule that gave the channel (staging.channel_map)
