@@ -380,9 +380,6 @@ def main(argv: list[str] | None = None) -> int:
     query = commands.add_parser("query", help="run a read-only SQL query on the database")
     query.add_argument("sql")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    bench = commands.add_parser("bench", help="measure ingest, incremental sync, transforms and memory")
-    bench.add_argument("--rows", type=int, default=None,
-                       help="ad spend rows (default 5,000,000; contacts, deals, touchpoints scale with it)")
     commands.add_parser("ui", help="start the Dagster UI on http://127.0.0.1:3000 (what `make ui` runs)")
     args = parser.parse_args(argv)
     try:
@@ -396,11 +393,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command(args) -> int:
-    if args.command == "bench":
-        from pipelines.bench.run import DEFAULT_SPEND_ROWS, run_benchmark
-
-        run_benchmark(args.rows or DEFAULT_SPEND_ROWS)
-        return 0  # a benchmark is not a test: a missed target is reported in the table, not as a failure
     settings = _settings(for_reading=args.command in ("query", "summary"))
     if args.command == "ui":
         from pipelines.local_run import project_instance

@@ -13,6 +13,7 @@ from pipelines.definitions import REFRESH_JOB, build_definitions
 from pipelines.dlt_errors import wrapped_error
 from pipelines.raw_assets import make_pipeline
 from pipelines.run_report import step_failures
+from pipelines.warehouse import TRANSFORMS_DIR
 from tests.direct_run import run_directly
 
 
@@ -101,6 +102,13 @@ def sync_api_source(tmp_path: Path, source, dataset: str):
 def api_rows(tmp_path: Path, sql: str) -> list[tuple]:
     """The result of `sql` on the database `sync_api_source` loaded."""
     return query_file(tmp_path / "api.duckdb", sql)
+
+
+def staged(tmp_path: Path, model: str, select: str = "select * from staged order by all") -> list[tuple]:
+    """`select` over `staged`, the staging model `transforms/staging/<model>.sql` run on the database
+    `sync_api_source` loaded."""
+    sql = (TRANSFORMS_DIR / "staging" / f"{model}.sql").read_text()
+    return api_rows(tmp_path, f"with staged as (\n{sql}\n)\n{select}")
 
 
 def query_file(path, sql: str) -> list[tuple]:

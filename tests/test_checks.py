@@ -8,8 +8,8 @@ from dagster import AssetCheckSeverity, DagsterInstance, DagsterRunStatus
 
 from pipelines.checks import all_checks
 from pipelines.cli import main
-from pipelines.fake_apis.hubspot import FakeHubSpot
 from tests.conftest import Project, failed_checks
+from tests.fake_apis.hubspot import FakeHubSpot
 
 TOKEN = "pat-na1-0123-secret-token-4567"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ from pipelines import config_docs
 from pipelines.cli import main
 from pipelines.config import ConfigError, Settings
 from pipelines.definitions import build_definitions
-from pipelines.fake_apis.base import FakeApi
 from pipelines.sources.registry import declared_sources
+from tests.fake_apis.base import FakeApi
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def test_every_source_declares_itself_with_its_schema_staging_and_test_server():
     sources = declared_sources()
     names = [s.name for s in sources]
     assert names[0] == "exports" and names[1:] == sorted(names[1:])
-    assert {"hubspot", "pipedrive", "salesforce"} <= set(names)
+    assert {"hubspot", "pipedrive", "salesforce", "google_ads", "meta_ads", "linkedin_ads"} <= set(names)
     for source in sources:
         assert source.dataset == f"raw_{source.name}"
         assert list(source.staging_dir.glob("*.sql")), source.staging_dir

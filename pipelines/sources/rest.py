@@ -56,13 +56,15 @@ class RateLimitAwareAdapter(HTTPAdapter):
 
 
 def retrying_client(base_url: str, auth: AuthConfigBase, max_attempts: int, backoff_factor: float,
-                    max_retry_delay: float, requests_per_second: float | None = None) -> RESTClient:
+                    max_retry_delay: float, requests_per_second: float | None = None,
+                    retry_condition=None) -> RESTClient:
     """A REST client whose session retries 429 and 5xx with exponential backoff, waiting what Retry-After (or a
     documented rate-limit reset header) says, within `max_attempts` tries and `max_retry_delay` seconds per
-    wait; throttled to `requests_per_second`."""
+    wait; throttled to `requests_per_second`. `retry_condition(response, exception)` also retries other answers
+    an API documents as transient (e.g. a rate limit sent as HTTP 400)."""
     session = Client(raise_for_status=False, request_max_attempts=max_attempts,
                      request_backoff_factor=backoff_factor, request_max_retry_delay=max_retry_delay,
-                     respect_retry_after_header=True).session
+                     respect_retry_after_header=True, retry_condition=retry_condition).session
     for scheme in ("http://", "https://"):
         session.mount(scheme, RateLimitAwareAdapter(pool_maxsize=10))
     if requests_per_second:

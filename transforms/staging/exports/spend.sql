@@ -1,5 +1,7 @@
 -- staging.exports_spend: (generic exports) one row per ad platform, campaign and day: paid media spend in the platform's currency.
--- channel: as the export gives it; staging.spend gives every source's spend its channel from the channel map.
+-- columns:
+--   channel: as the export gives it (staging.spend gives every source's spend its channel from the channel map)
+--   conversions: platform-reported conversions; the ad_spend export has none
 with source as (
     select * from raw_exports.ad_spend
 ),
@@ -17,7 +19,8 @@ renamed as (
         upper(currency) as currency,
         impressions,
         clicks,
-        leads
+        leads,
+        cast(null as double) as conversions
     from source
 )
 
