@@ -67,7 +67,6 @@ class AdReportFormat:
     name: str
     title: str
     platform: str
-    channel: str
     how: str  # where the report comes from and what it holds, for the message about unrecognised files
     # Field -> header names it may have (regular expressions on the name in lower case with single spaces), in
     # order of preference. `day` is a one-day column; `starts`/`ends` a row's reporting range, used when there is
@@ -78,7 +77,7 @@ class AdReportFormat:
 
 FORMATS = (
     AdReportFormat(
-        "google_ads_campaign_report", "Google Ads campaign report", "google_ads", "paid_search",
+        "google_ads_campaign_report", "Google Ads campaign report", "google_ads",
         "Campaigns view segmented by Day, downloaded as CSV or Excel CSV: Day, Campaign, Campaign ID, Currency "
         "code, Cost, Impr., Clicks, Conversions",
         {"day": ("day", "date"), "campaign_name": ("campaign", "campaign name"), "campaign_id": ("campaign id",),
@@ -86,7 +85,7 @@ FORMATS = (
          "spend": (r"cost(?: \((?P<cur>[a-z]{3})\))?",), "impressions": (r"impr\.?", "impressions"),
          "clicks": ("clicks",), "conversions": ("conversions",)}),
     AdReportFormat(
-        "meta_ads_manager_export", "Meta Ads Manager export", "meta_ads", "paid_social",
+        "meta_ads_manager_export", "Meta Ads Manager export", "meta_ads",
         "Ads Manager, Campaigns, Breakdown by Day, Export table data (.csv): Day or Reporting starts, Campaign name, "
         "Campaign ID, Amount spent (EUR), Impressions, Link clicks, Results",
         {"day": ("day", "date"), "starts": ("reporting starts",), "ends": ("reporting ends",),
@@ -96,7 +95,6 @@ FORMATS = (
          "leads": ("leads",), "conversions": ("results",)}),
     AdReportFormat(
         "linkedin_campaign_performance", "LinkedIn Campaign Manager campaign performance export", "linkedin_ads",
-        "paid_social",
         "Campaign Manager, Analyze, Export, Campaign performance with a Daily time breakdown: Start Date (in UTC), "
         "Campaign Name, Campaign ID, Currency, Total Spent, Impressions, Clicks, Conversions",
         {"day": ("day", "date"), "starts": (r"start date(?: \(in utc\))?",),
@@ -273,7 +271,8 @@ def _day_first(layout: _Layout, path: Path) -> bool:
 
 def _row(line: int, row: list[str], layout: _Layout, day_first: bool) -> dict:
     fmt, header = layout.format, layout.header
-    out: dict = {"platform": fmt.platform, "channel": fmt.channel, "line": line, "reject_reason": None,
+    # No channel of its own: staging.spend gives it from the channel map (platform and campaign name).
+    out: dict = {"platform": fmt.platform, "channel": None, "line": line, "reject_reason": None,
                  "raw_row": None}
     problems: list[str] = []
 
