@@ -1,3 +1,5 @@
+-- key: source_system, rate_date, base_currency, quote_currency
+-- required: rate
 -- staging.ecb_fx: (ECB reference rates, FX_RATES_FILE) one row per day and currency the ECB quoted: one euro is
 -- worth `rate` quote_currency.
 with source as (

@@ -1,3 +1,5 @@
+-- key: contact_id
+-- required: created_at
 -- staging.exports_contacts: (generic exports) one row per contact (a person in the CRM).
 -- Timestamps are UTC; original_channel is as the export gives it (staging.contacts maps it onto our channels).
 -- mql_at, sql_at and opportunity_at are the dates the contact reached those lifecycle stages, when the export

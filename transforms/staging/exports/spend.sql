@@ -1,3 +1,5 @@
+-- key: spend_date, platform, campaign_id
+-- required: spend, currency
 -- staging.exports_spend: (generic exports) one row per ad platform, campaign and day: paid media spend in the platform's currency.
 -- columns:
 --   channel: as the export gives it (staging.spend gives every source's spend its channel from the channel map)

@@ -1,3 +1,5 @@
+-- key: touchpoint_id
+-- required: contact_id, touched_at, channel
 -- staging.exports_touchpoints: (generic exports) one row per interaction of a contact with a channel (ad click, form
 -- fill, event, ...). channel, campaign_name and the UTM source and medium as the export gives them: staging.touchpoints
 -- gives every source's touches their channel from the channel map.

@@ -1,3 +1,5 @@
+-- key: spend_date, platform, campaign_id
+-- required: spend, currency
 -- staging.google_ads_spend: (Google Ads API) one row per customer, campaign and day: the cost Google reports, in the
 -- customer's currency. Days the API restated replaced the old ones at the sync.
 -- columns:

@@ -1,3 +1,5 @@
+-- key: spend_date, platform, campaign_id
+-- required: spend, currency
 -- staging.meta_ads_spend: (Meta Marketing API) one row per ad account, campaign and day: the amount spent Meta
 -- reports, in the account's currency. Days the API restated replaced the old ones at the sync.
 -- columns:

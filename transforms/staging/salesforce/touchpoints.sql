@@ -1,3 +1,5 @@
+-- key: touchpoint_id
+-- required: contact_id, touched_at, channel
 -- staging.salesforce_touchpoints: (Salesforce) one row per CampaignMember: the person (a lead converted since is
 -- its contact) touched by the campaign when it first responded, else when it was added; the channel is the
 -- campaign's Type (mapped, with its name, by the channel map in staging.touchpoints).
@@ -15,9 +17,7 @@ renamed as (
         'salesforce' as source_system,
         members.id as touchpoint_id,
         coalesce(members.contact_id, converted.converted_contact_id, members.lead_id) as contact_id,
-        coalesce(timezone('UTC', timezone(getvariable('reporting_timezone'),
-                                          try_cast(members.first_responded_date as timestamp))),
-                 timezone('UTC', try_cast(members.created_date as timestamptz))) as touched_at,
+        coalesce(local_midnight_utc(members.first_responded_date), parse_utc(members.created_date)) as touched_at,
         nullif(campaigns.type, '') as channel,
         members.campaign_id,
         campaigns.name as campaign_name,
