@@ -25,13 +25,13 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/payback bench
+	$(BIN)/python -m bench
 
 ui: install
 	$(BIN)/payback ui
 
 lint: install
-	$(BIN)/ruff check pipelines tests
+	$(BIN)/ruff check pipelines tests bench
 
 clean:
 	rm -rf data bench/data dagster_home/storage dagster_home/logs dagster_home/history dagster_home/schedules

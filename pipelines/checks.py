@@ -1,5 +1,10 @@
 """Data quality checks on every raw and staging table. A failing check names the offending rows' keys.
 
+The key and required-column checks are generated from declarations: a raw export's from its kind in the export
+contract (`pipelines/exports/contract.py`), a staging model's from the `-- key:` and `-- required:` lines of its
+files' headers (`pipelines/sql_models.py`). The checks written here are the rules that are more than a key or a
+required column.
+
 Each check is a query returning the failing rows as (`key`, `problem`); no row means it passes. Its severity says
 what a failure means:
 
@@ -9,7 +14,8 @@ what a failure means:
   from the rows that are good (the rest loads; a row that cannot count is flagged and left out of the totals):
   a single bad row must not freeze every number at its previous build.
 - WARN: the normal state of a CRM that no published number depends on (open or lost deals without an amount or
-  a company or contact); counted in the run's summary, keys in the check's metadata.
+  a company or contact), or a value the channel map does not know; counted in the run's summary, keys in the
+  check's metadata.
 """
 
 from collections.abc import Iterator
@@ -31,22 +37,12 @@ from pipelines.config import Settings
 from pipelines.exports.contract import KINDS
 from pipelines.exports.source import DATASET, REJECTS_TABLE
 from pipelines.raw_assets import DUCKDB_POOL
+from pipelines.sources.registry import declared_sources
+from pipelines.sql_models import staging_declarations
 from pipelines.warehouse import STEP_WAIT_SECONDS, connect
 
 ERROR, WARN = AssetCheckSeverity.ERROR, AssetCheckSeverity.WARN
 SHOWN_KEYS = 20
-
-# Canonical staging tables: primary key, and the columns every row needs whatever its status.
-STAGING_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "contacts": (("contact_id",), ("created_at",)),
-    "accounts": (("account_id",), ()),
-    "deals": (("deal_id",), ("status", "created_at")),
-    "spend": (("spend_date", "platform", "campaign_id"), ("spend", "currency")),
-    "costs": (("cost_id",), ("start_date", "end_date", "team", "category", "amount", "currency")),
-    "touchpoints": (("touchpoint_id",), ("contact_id", "touched_at", "channel")),
-    "orders": (("order_id",), ("ordered_at", "amount", "currency")),
-    "fx": (("rate_date", "base_currency", "quote_currency"), ("rate",)),
-}
 
 # Amounts that count in a published number, converted in the intermediate layer (`amount`, then NULL when it
 # has no rate): staging table -> (converted table, which rows, key, date, converted amount).
@@ -77,6 +73,10 @@ REPORTING_CURRENCY_UNQUOTED = ("(EXISTS (SELECT 1 FROM staging.fx) AND NOT EXIST
                                "WHERE getvariable('reporting_currency') IN (base_currency, quote_currency)))")
 
 FIX_RECORDS = "Fix these records in the CRM or export file they come from, then run `payback run`."
+FIX_KEYS = ("Remove the duplicate of each record named, or give the record its id, in the CRM or export file it "
+            "comes from (each problem names the sources), then run `payback run`.")
+FIX_REQUIRED = ("Fill in the fields named of each record, in the CRM or export file it comes from, then run "
+                "`payback run`.")
 FIX_EXPORT_FILES = ("Fix each file named and drop it again in the exports folder (PAYBACK_EXPORTS_DIR); "
                     "its rejects are then replaced.")
 
@@ -93,27 +93,47 @@ class Check:
 
 
 def _key_sql(columns: tuple[str, ...]) -> str:
-    return "concat_ws('/', " + ", ".join(f"CAST({c} AS VARCHAR)" for c in columns) + ")"
+    """A row's key as shown: its columns' values joined by '/', NULL where one is missing."""
+    return "concat_ws('/', " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), 'NULL')" for c in columns) + ")"
+
+
+def _named_nulls(columns: tuple[str, ...], aggregate: bool = False) -> str:
+    """SQL naming which of `columns` are NULL: 'amount, currency' (of a group's rows, when `aggregate`)."""
+    null = "bool_or({} IS NULL)" if aggregate else "{} IS NULL"
+    return "concat_ws(', ', " + ", ".join(f"CASE WHEN {null.format(c)} THEN '{c}' END" for c in columns) + ")"
 
 
 def _key_checks(schema: str, table: str, key: tuple[str, ...], required: tuple[str, ...]) -> list[Check]:
+    """The key's check (no NULL in it, no two rows sharing it) and the required columns' (none NULL), as a raw
+    export's contract or a staging model's files declare them. A failing row's problem names the NULL columns, or
+    how many rows share its key and, in staging, which sources hold them. The failing keys are found first:
+    gathering the sources of every key would cost several times the check."""
+    staging = schema == "staging"
+    declared_in = (f"the `-- key:` and `-- required:` lines of transforms/staging/*/{table}.sql" if staging
+                   else f"the {table} export contract (pipelines/exports/contract.py)")
     full = f"{schema}.{table}"
     key_sql = _key_sql(key)
+    key_missing = " OR ".join(f"{c} IS NULL" for c in key)
+    sources = (" || ' (from ' || string_agg(DISTINCT source_system, ', ' ORDER BY source_system) || ')'"
+               if staging else "")
     checks = [Check(
         (schema, table), "primary_key_unique_not_null",
-        f"Every row of {full} has a {'/'.join(key)} and no two rows share one (a shared key counts twice).",
-        f"SELECT {key_sql} AS key, CASE WHEN count(*) > 1 THEN count(*) || ' rows share this key' "
-        f"ELSE 'key is null' END AS problem FROM {full} GROUP BY ALL "
-        f"HAVING count(*) > 1 OR bool_or({' OR '.join(f'{c} IS NULL' for c in key)})",
-        ERROR, FIX_RECORDS)]
+        f"Every row of {full} has a {'/'.join(key)} and no two rows share one: a row without its key cannot be "
+        f"told apart, a shared key counts twice. Declared by {declared_in}.",
+        f"WITH failing AS (SELECT {key_sql} AS key FROM {full} GROUP BY 1 "
+        f"HAVING count(*) > 1 OR bool_or({key_missing})) "
+        f"SELECT {key_sql} AS key, CASE WHEN bool_or({key_missing}) THEN 'no ' || "
+        f"{_named_nulls(key, aggregate=True)} ELSE count(*) || ' rows share this key'{sources} END AS problem "
+        f"FROM {full} WHERE {key_sql} IN (SELECT key FROM failing) GROUP BY 1 ORDER BY 1",
+        ERROR, FIX_KEYS if staging else FIX_RECORDS)]
     if required:
-        missing = " || ".join(f"CASE WHEN {c} IS NULL THEN '{c} ' ELSE '' END" for c in required)
         checks.append(Check(
             (schema, table), "required_fields_present",
-            f"Every row of {full} has {', '.join(required)}.",
-            f"SELECT {key_sql} AS key, 'missing ' || trim({missing}) AS problem FROM {full} "
-            f"WHERE {' OR '.join(f'{c} IS NULL' for c in required)}",
-            ERROR, FIX_RECORDS))
+            f"Every row of {full} has {', '.join(required)}: a row without them is missing from the numbers they "
+            f"make. Declared by {declared_in}.",
+            f"SELECT {key_sql} AS key, 'missing ' || {_named_nulls(required)} AS problem FROM {full} "
+            f"WHERE {' OR '.join(f'{c} IS NULL' for c in required)} ORDER BY 1",
+            ERROR, FIX_REQUIRED))
     return checks
 
 
@@ -187,11 +207,13 @@ def _currency_checks() -> list[Check]:
             "its date; amounts without one are left out of every total. (When the rates leave REPORTING_CURRENCY "
             "out altogether, staging/fx:reporting_currency_has_rates says so once instead.)",
             f"SELECT {key} AS key, 'no FX rate from ' || any_value(currency) || ' to ' "
-            f"|| getvariable('reporting_currency') || ' on or before ' || min({day}) AS problem "
+            f"|| getvariable('reporting_currency') || ' on or before ' || min({day}) "
+            f"|| CASE WHEN count(DISTINCT {day}) > 1 THEN ' (nor on ' || (count(DISTINCT {day}) - 1) "
+            f"|| ' later day(s), to ' || max({day}) || ')' ELSE '' END AS problem "
             f"FROM {converted} WHERE {counted} AND amount IS NOT NULL AND {amount_reporting} IS NULL "
             f"AND NOT {REPORTING_CURRENCY_UNQUOTED} GROUP BY 1 ORDER BY 1",
-            ERROR, "Add fx_rates rows for each currency named, on or before the dates named, then run "
-            "`payback run`.",
+            ERROR, "Add fx_rates rows (or set FX_RATES_FILE to the ECB's rates) for each currency named, on or "
+            "before the dates named, then run `payback run`.",
             additional_deps=(tuple(converted.split(".")), ("staging", "fx"))))
     checks.append(Check(
         ("staging", "fx"), "reporting_currency_has_rates",
@@ -215,21 +237,45 @@ def _currency_checks() -> list[Check]:
     return checks
 
 
+def _channel_checks() -> list[Check]:
+    """A value no rule of the channel map knows is not an error (its rows keep the name they were given and still
+    count), but spend and customers may then miss each other: a WARN lists each, to add to the map."""
+    said = ("concat_ws(', ', 'label=' || label, 'utm_source=' || utm_source, 'utm_medium=' || utm_medium, "
+            "'platform=' || platform, 'campaign=' || campaign_name, "
+            "CASE WHEN campaign_name IS NULL THEN 'campaign_id=' || channel_key.campaign_id END)")
+    return [Check(
+        ("staging", "channels"), "channel_values_mapped",
+        "Every channel a source names (its own channel name, a UTM source and medium, an ad platform and campaign) "
+        "is a known channel or matched by a rule of the channel map; an unmapped one keeps the name it was given "
+        "(not 'other'), and lands apart from the spend or touches of the channel it belongs to.",
+        f"""SELECT {said} AS key,
+            'no rule of the channel map: ' || sum(row_count) || ' row(s) of '
+            || array_to_string(list_sort(list_distinct(flatten(list(used_in)))), ', ')
+            || ', counted as ' || coalesce(any_value(channel), 'unknown') AS problem
+        FROM staging.channels WHERE assigned_by = 'unmapped'
+        GROUP BY 1 ORDER BY sum(row_count) DESC, 1""",
+        WARN, "Add a rule for each value named to your channel map (CHANNEL_MAP_FILE; start from a copy of "
+        "transforms/channel_map.csv, see docs/channels.md), then run `payback run`.")]
+
+
 def _staging_checks() -> list[Check]:
+    """Each canonical staging model's declared checks, from every declared source's files (configured or not: the
+    model is the same), then the others."""
+    declared = staging_declarations(tuple(source.name for source in declared_sources()))
     checks = []
-    for table, (key, required) in STAGING_KEYS.items():
+    for table, (key, required) in declared.items():
         checks += _key_checks("staging", table, key, required)
-    checks += _deal_checks() + _currency_checks()
+    checks += _deal_checks() + _currency_checks() + _channel_checks()
     for table, (column, counted) in FINITE.items():
         checks.append(Check(
             ("staging", table), "amounts_are_numbers",
             f"Every {column} of staging.{table} that counts is a finite number, not NaN or infinity.",
-            f"SELECT {_key_sql(STAGING_KEYS[table][0])} AS key, '{column} is ' || {column} AS problem "
+            f"SELECT {_key_sql(declared[table][0])} AS key, '{column} is ' || {column} AS problem "
             f"FROM staging.{table} WHERE {counted} AND NOT isfinite({column})",
             ERROR, FIX_RECORDS))
     checks.append(Check(
         ("staging", "spend"), "spend_not_negative", "Paid media spend is never negative.",
-        f"SELECT {_key_sql(STAGING_KEYS['spend'][0])} AS key, 'spend ' || spend AS problem "
+        f"SELECT {_key_sql(declared['spend'][0])} AS key, 'spend ' || spend AS problem "
         "FROM staging.spend WHERE spend < 0",
         ERROR, FIX_RECORDS))
     return checks

@@ -41,16 +41,13 @@ def _existing_tables(settings: Settings) -> set[tuple[str, str]]:
         return set(con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall())
 
 
-def _select(defs, patterns: list[str] | None, settings: Settings):
+def _select(graph, patterns: list[str] | None, existing: set[tuple[str, str]], raw_groups: set[str]):
     """(selected, forced): asset keys matching the patterns (a group such as `raw_exports` or `marts`, or a key
     such as `marts/cac`, wildcards allowed) plus everything downstream of them, plus any upstream table never
     built yet (a first run of one source must still be able to build the marts) — every asset when no pattern is
     given; and the built tables a pattern names, with their downstream, which are rebuilt even when fresh."""
     from dagster import AssetSelection
 
-    from pipelines.sources.registry import declared_sources
-
-    graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
     if not patterns:
         return set(keys), set()
@@ -62,10 +59,8 @@ def _select(defs, patterns: list[str] | None, settings: Settings):
         sys.exit(f"payback: --select {','.join(patterns)} matches no asset; try a group "
                  "(raw_exports, staging, intermediate, marts) or a key such as marts/cac")
     selected = AssetSelection.assets(*matched).downstream().resolve(graph)
-    existing = _existing_tables(settings)
     missing = {key for key in AssetSelection.assets(*selected).upstream().resolve(graph)
                if tuple(key.path) not in existing}
-    raw_groups = {source.dataset for source in declared_sources()}
     built = {key for key in matched if graph.get(key).group_name not in raw_groups}
     forced = AssetSelection.assets(*built).downstream().resolve(graph) if built else set()
     return set(selected | missing), set(forced)
@@ -109,9 +104,10 @@ def run_pipeline(settings: Settings, patterns: list[str] | None = None, full: bo
     defs = build_definitions(settings)
     graph = defs.resolve_asset_graph()
     job, instance = defs.resolve_job_def(REFRESH_JOB), project_instance()
-    selection, forced = _select(defs, patterns, settings)
     existing = _existing_tables(settings)
-    raw = {key for key in selection if graph.get(key).group_name in {s.dataset for s in declared_sources()}}
+    raw_groups = {source.dataset for source in declared_sources()}
+    selection, forced = _select(graph, patterns, existing, raw_groups)
+    raw = {key for key in selection if graph.get(key).group_name in raw_groups}
     to_sync = selection if full else _changed_sources(settings, graph, instance, raw, existing)
     results = []
     try:
@@ -122,8 +118,8 @@ def run_pipeline(settings: Settings, patterns: list[str] | None = None, full: bo
             # A source whose sync failed (its step is named after its dataset) leaves what reads it as it was.
             failed = {event.step_key for result in results for event in step_failures(result)}
             not_synced = AssetSelection.groups(*failed).downstream().resolve(graph) if failed else set()
-            rebuild = (stale_keys(instance, graph, rest) | forced
-                       | {key for key in rest if tuple(key.path) not in existing}) - not_synced
+            missing = {key for key in rest if tuple(key.path) not in existing}
+            rebuild = (stale_keys(instance, graph, rest, missing) | forced) - not_synced
             if rebuild:
                 results.append(execute(job, instance, sorted(rebuild), run_config=QUIET))
             else:
@@ -310,7 +306,7 @@ def print_sources(settings: Settings) -> None:
                                         ).fetchall()[0][0]
             for (table,) in tables:
                 counts.append(f"{table} {con.execute(f'SELECT count(*) FROM {dataset}.{table}').fetchall()[0][0]:,}")
-            configured = "yes" if source.name in settings.sources else f"no — set {source.settings.requirement()}"
+            configured = "yes" if source.name in settings.sources else f"no — set {source.requirement()}"
             rows.append((source.name, configured, last_sync, ", ".join(counts) or None))
     finally:
         if con:
@@ -380,9 +376,6 @@ def main(argv: list[str] | None = None) -> int:
     query = commands.add_parser("query", help="run a read-only SQL query on the database")
     query.add_argument("sql")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    bench = commands.add_parser("bench", help="measure ingest, incremental sync, transforms and memory")
-    bench.add_argument("--rows", type=int, default=None,
-                       help="ad spend rows (default 5,000,000; contacts, deals, touchpoints scale with it)")
     commands.add_parser("ui", help="start the Dagster UI on http://127.0.0.1:3000 (what `make ui` runs)")
     args = parser.parse_args(argv)
     try:
@@ -396,11 +389,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command(args) -> int:
-    if args.command == "bench":
-        from pipelines.bench.run import DEFAULT_SPEND_ROWS, run_benchmark
-
-        run_benchmark(args.rows or DEFAULT_SPEND_ROWS)
-        return 0  # a benchmark is not a test: a missed target is reported in the table, not as a failure
     settings = _settings(for_reading=args.command in ("query", "summary"))
     if args.command == "ui":
         from pipelines.local_run import project_instance
@@ -428,7 +416,7 @@ def _command(args) -> int:
                             initial_indent="  ", subsequent_indent="  "))
     patterns = [p for item in (getattr(args, "select", None) or []) for p in item.split(",") if p]
     for source in _unconfigured_selected(settings, patterns):
-        print(f"payback: {source.name} is not configured: set {source.settings.requirement()}", file=sys.stderr)
+        print(f"payback: {source.name} is not configured: set {source.requirement()}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Building {settings.duckdb_path} …")
     clean = run_pipeline(settings, patterns, full=getattr(args, "full", False))

@@ -30,10 +30,11 @@ def table_version(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> Da
 
 
 def settings_version(settings: Settings) -> str:
-    """The part of every built table's code version that is not its own SQL: the settings the SQL reads and the
-    shared macros."""
+    """The part of every built table's code version that is not its own SQL: the settings the SQL reads, the
+    shared macros and the channel map (a file the SQL reads: an edit of it rebuilds what it decides)."""
     text = json.dumps(settings.sql_variables(), default=str, sort_keys=True)
     text += (TRANSFORMS_DIR / "macros.sql").read_text()
+    text += settings.channel_map_path.read_text(encoding="utf-8", errors="replace")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -41,11 +42,12 @@ def code_version(own: str, settings: Settings) -> str:
     return hashlib.sha256(f"{own}:{settings_version(settings)}".encode()).hexdigest()[:16]
 
 
-def stale_keys(instance: DagsterInstance, asset_graph, keys: set[AssetKey]) -> set[AssetKey]:
+def stale_keys(instance: DagsterInstance, asset_graph, keys: set[AssetKey], missing: set[AssetKey]) -> set[AssetKey]:
     """The keys among `keys` Dagster finds stale (code, settings or an upstream version changed since their last
-    build) or never built, and every one downstream of those."""
+    build) or never built, the `missing` ones (gone from the database, whatever Dagster remembers), and every one
+    downstream of those."""
     resolver = CachingStaleStatusResolver(instance, asset_graph, _Loading(instance))
-    stale = {key for key in keys if resolver.get_status(key) != StaleStatus.FRESH}
+    stale = missing | {key for key in keys if resolver.get_status(key) != StaleStatus.FRESH}
     # Dagster sees a new upstream version one level down only; what reads a stale table is rebuilt after it.
     return keys & AssetSelection.assets(*stale).downstream().resolve(asset_graph) if stale else set()
 

@@ -1,6 +1,7 @@
 """dlt sources as Dagster assets: one asset per raw table `[raw_<source>, table]`, loaded by one dlt run, for
 every configured source (as each declares itself: `pipelines/sources/declaration.py`)."""
 
+import fcntl
 import os
 from collections.abc import Callable
 from contextlib import closing
@@ -82,12 +83,18 @@ def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
     credentials = DuckDbCredentials(str(path), global_config={"memory_limit": DESTINATION_MEMORY_LIMIT,
                                                               "preserve_insertion_order": False},
                                     local_config={"enable_progress_bar": False})
-    return dlt.pipeline(
-        pipeline_name=name,
-        destination=dlt.destinations.duckdb(credentials),
-        dataset_name=dataset,
-        pipelines_dir=str(dlt_working_dir(settings.duckdb_path)),
-    )
+    working_dir = dlt_working_dir(settings.duckdb_path)
+    working_dir.mkdir(parents=True, exist_ok=True)
+    # dlt sets up (and, when it holds no state, wipes) a pipeline's folder as it makes the pipeline: two processes
+    # loading the code at once (two `payback run` on a new project) take turns, or one wipes what the other writes.
+    with open(working_dir / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dlt.pipeline(
+            pipeline_name=name,
+            destination=dlt.destinations.duckdb(credentials),
+            dataset_name=dataset,
+            pipelines_dir=str(working_dir),
+        )
 
 
 class RawTableTranslator(DagsterDltTranslator):
@@ -108,16 +115,18 @@ class RawTableTranslator(DagsterDltTranslator):
 
 
 def ensure_tables(con, dataset: str, tables: dict[str, dict[str, dict]]) -> None:
-    """Create, from their declared dlt columns, the raw tables no sync has filled yet, so that staging always
-    runs (an empty folder or an empty CRM is valid)."""
+    """Create, from their declared dlt columns, the raw tables no sync has filled yet, and add the declared columns
+    an older table lacks, so that staging always runs (an empty folder or an empty CRM is valid; dlt compares with
+    the table's own columns before it adds one)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
     naming = SnakeCaseNaming()  # the names dlt gives columns (AccountId -> account_id)
     for table, columns in tables.items():
-        declared = ", ".join(
-            f'"{naming.normalize_identifier(name)}" {DUCKDB_TYPES.get(hints.get("data_type"), "VARCHAR")}'
-            for name, hints in columns.items())
+        declared = [f'"{naming.normalize_identifier(name)}" {DUCKDB_TYPES.get(hints.get("data_type"), "VARCHAR")}'
+                    for name, hints in columns.items()]
         if declared:
-            con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{table} ({declared})")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{table} ({', '.join(declared)})")
+            for column in declared:
+                con.execute(f"ALTER TABLE {dataset}.{table} ADD COLUMN IF NOT EXISTS {column}")
 
 
 @dataclass(frozen=True)

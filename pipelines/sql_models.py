@@ -2,10 +2,29 @@
 
 Staging is per source: `transforms/staging/<source>/<model>.sql` is the table `staging.<source>_<model>`, which
 maps that source's raw tables onto the canonical model. The canonical table `staging.<model>` is the union of
-those of every configured source, so adding a CRM adds staging files and nothing else.
+those of every configured source, so adding a CRM adds staging files and nothing else. A file at the staging root,
+`transforms/staging/<model>.sql`, is a canonical model of its own; when sources have files of that name too, their
+union is `staging.all_<model>` and the root file finishes it into `staging.<model>` (the channel map applied to
+every source's spend, touchpoints and contacts in one place).
 
 A model's upstream tables are read from its SQL (sqlglot), never listed by hand; its description and column
 definitions come from the comment at the top of the file; its code version is the hash of its text.
+
+The first lines of a staging file declare what every row of its model holds, before its description (as SQLMesh's
+MODEL block comes first); `pipelines/checks.py` generates the model's checks from them, as dbt's unique and
+not_null tests:
+
+    -- key: spend_date, platform, campaign_id
+    -- required: spend, currency
+
+- `key`: the columns that identify a row: never NULL, and no two rows share them (check
+  `primary_key_unique_not_null`).
+- `required`: the other columns no row may leave NULL (check `required_fields_present`).
+
+Both are ERROR checks, so declare only what makes a published number wrong when a row breaks it. The canonical
+`staging.<model>` carries what its sources' files declare, and the checks test it there, where the rows of every
+source meet: each source's `<model>.sql` declares the same lines (loading the checks fails otherwise, naming the
+files), so that a new source's mapping states the contract it fulfils.
 """
 
 from __future__ import annotations
@@ -29,6 +48,8 @@ LAYERS = ("staging", "intermediate", "marts")
 # loaded both ways is counted once.
 EXPORTS_GIVE_WAY = {"spend": ("platform", "campaign_id", "spend_date")}
 EXPORTS = "exports"
+DECLARATION = re.compile(r"^ (key|required):(.*)$")  # a header line `-- key: a, b` (columns are indented deeper)
+COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -63,20 +84,61 @@ class SqlModel:
         return lines
 
     @property
+    def shown_path(self) -> str:
+        """Where the model is written, for messages: `staging/<source>/<model>.sql`, or the table it builds."""
+        return str(Path(*self.path.parts[-3:])) if self.path else f"{self.schema}.{self.name}"
+
+    @property
     def description(self) -> str:
-        """The header comment up to its `columns:` section."""
+        """The header comment up to its `columns:` section, without the key and required declarations."""
         text = []
         for line in self._header:
             if line.strip() == "columns:":
                 break
-            text.append(line.strip())
+            if not DECLARATION.match(line):
+                text.append(line.strip())
         return " ".join(text).strip()
+
+    @cached_property
+    def _declarations(self) -> dict[str, tuple[str, ...]]:
+        declared: dict[str, tuple[str, ...]] = {}
+        for line in self._header:
+            match = DECLARATION.match(line)
+            if not match:
+                continue
+            rule, columns = match.group(1), tuple(c.strip() for c in match.group(2).split(","))
+            if rule in declared or not all(COLUMN.match(c) for c in columns):
+                raise ValueError(f"{self.shown_path}: `--{line}` must be one `-- {rule}: column, column` line of "
+                                 "the columns' names")
+            declared[rule] = columns
+        return declared
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The declared key columns (`-- key:`); empty when undeclared."""
+        return self._declarations.get("key", ())
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The declared required columns (`-- required:`); empty when undeclared."""
+        return self._declarations.get("required", ())
+
+    @property
+    def declarations(self) -> str:
+        """The key and required declarations, as header lines."""
+        return "".join(f"-- {rule}: {', '.join(columns)}\n" for rule, columns in
+                       (("key", self.key), ("required", self.required)) if columns)
 
     @property
     def documentation(self) -> str:
-        """The whole header as Markdown, for the asset's description: the definition, then each column's."""
+        """The whole header as Markdown, for the asset's description: the definition, what every row holds, then
+        each column's."""
+        text = self.description
+        if self.key:
+            text += "\n\n" + "; ".join(f"**{rule.capitalize()}**: " + ", ".join(f"`{c}`" for c in columns)
+                                      for rule, columns in (("key", self.key), ("required", self.required)) if columns)
         columns = "\n".join(f"- `{name}`: {meaning}" for name, meaning in self.column_descriptions.items())
-        return f"{self.description}\n\n**Columns**\n\n{columns}" if columns else self.description
+        return f"{text}\n\n**Columns**\n\n{columns}" if columns else text
 
     @property
     def column_descriptions(self) -> dict[str, str]:
@@ -130,12 +192,14 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def canonical_union(model: str, sources: list[str]) -> SqlModel:
-    """`staging.<model>`: the rows of every configured source's `staging.<source>_<model>`, matched by name."""
-    header = (f"-- staging.{model}: the canonical {model} of every configured source ({', '.join(sources)}); "
-              "source_system tells them apart.\n")
+def canonical_union(model: str, sources: list[str], name: str | None = None) -> SqlModel:
+    """`staging.<model>` (or `name`): the rows of every configured source's `staging.<source>_<model>`, matched by
+    name."""
+    name = name or model
+    header = (f"-- staging.{name}: the {model} of every configured source ({', '.join(sources)}), as each gives "
+              "them; source_system tells them apart.\n")
     tables = tuple(f"{source}_{model}" for source in sources)
-    return SqlModel("staging", model, header + _union_sql(model, list(tables)) + "\n", union_of=tables)
+    return SqlModel("staging", name, header + _union_sql(model, list(tables)) + "\n", union_of=tables)
 
 
 def _union_sql(model: str, tables: list[str]) -> str:
@@ -162,8 +226,12 @@ def discover_models(sources: tuple[str, ...] = ("exports",), transforms_dir: Pat
             name = f"{source}_{path.stem}"
             models[("staging", name)] = SqlModel.from_file("staging", name, path)
             canonical.setdefault(path.stem, []).append(source)
+    finished = {path.stem: path for path in (transforms_dir / "staging").glob("*.sql")}
     for model, model_sources in sorted(canonical.items()):
-        models[("staging", model)] = canonical_union(model, model_sources)
+        name = f"all_{model}" if model in finished else model
+        models[("staging", name)] = canonical_union(model, model_sources, name)
+    for model, path in sorted(finished.items()):
+        models[("staging", model)] = SqlModel.from_file("staging", model, path)
     for layer in LAYERS[1:]:
         for path in sorted((transforms_dir / layer).glob("*.sql")):
             models[(layer, path.stem)] = SqlModel.from_file(layer, path.stem, path)
@@ -183,3 +251,24 @@ def discover_models(sources: tuple[str, ...] = ("exports",), transforms_dir: Pat
     for key in models:
         visit(key)
     return ordered
+
+
+def staging_declarations(sources: tuple[str, ...],
+                         transforms_dir: Path = TRANSFORMS_DIR) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """`model: (key, required)` of each canonical `staging.<model>` whose files declare a key: what every source's
+    `<model>.sql` declares, the same lines in each, as all of them feed the model."""
+    files: dict[str, list[SqlModel]] = {}
+    for source in sources:
+        for path in sorted((transforms_dir / "staging" / source).glob("*.sql")):
+            files.setdefault(path.stem, []).append(SqlModel.from_file("staging", f"{source}_{path.stem}", path))
+    declared = {}
+    for model, parts in sorted(files.items()):
+        if len({part.declarations for part in parts}) > 1:
+            listed = "; ".join(f"{part.shown_path}: " + (", ".join(part.declarations.splitlines()) or "nothing")
+                               for part in parts)
+            raise ValueError(f"staging.{model}: every source's {model}.sql must declare the same `-- key:` and "
+                             f"`-- required:` lines, as all of them feed staging.{model}, where the checks test "
+                             f"them. They declare: {listed}")
+        if parts[0].key:
+            declared[model] = (parts[0].key, parts[0].required)
+    return declared

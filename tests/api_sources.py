@@ -1,16 +1,16 @@
-"""Each CRM API source as the tests drive it: its local server (`pipelines/fake_apis/`), a sync through the project's
+"""Each CRM API source as the tests drive it: its local server (`tests/fake_apis/`), a sync through the project's
 own dlt pipeline, and what the behaviours every source shares (tests/test_api_sources.py) need to know of it: which
 table they load, where to inject a failure, how its pages, cursor and deletions show."""
 
 from datetime import UTC, datetime, timedelta
 
-from pipelines.fake_apis.hubspot import FakeHubSpot
-from pipelines.fake_apis.pipedrive import FakePipedrive
-from pipelines.fake_apis.salesforce import FakeSalesforce
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sources.pipedrive import pipedrive_source
 from pipelines.sources.salesforce import salesforce_source
 from tests.conftest import api_rows, sync_api_source
+from tests.fake_apis.hubspot import FakeHubSpot
+from tests.fake_apis.pipedrive import FakePipedrive
+from tests.fake_apis.salesforce import FakeSalesforce
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import dlt
 import duckdb
 import pytest
 
-from pipelines.bench.run import measure, measure_here, run_benchmark
+from bench.run import measure, measure_here, run_benchmark
 from pipelines.warehouse import dlt_working_dir
 
 FIGURE_KEYS = {"figure", "ours_s", "reference_s", "ratio", "target", "met"}

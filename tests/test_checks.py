@@ -3,13 +3,14 @@ what `payback run` prints and exits with, and how the run looks in Dagster."""
 
 from datetime import UTC, datetime
 
+import duckdb
 import pytest
 from dagster import AssetCheckSeverity, DagsterInstance, DagsterRunStatus
 
-from pipelines.checks import all_checks
+from pipelines.checks import all_checks, evaluate
 from pipelines.cli import main
-from pipelines.fake_apis.hubspot import FakeHubSpot
 from tests.conftest import Project, failed_checks
+from tests.fake_apis.hubspot import FakeHubSpot
 
 TOKEN = "pat-na1-0123-secret-token-4567"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -138,13 +139,33 @@ def test_only_amounts_that_count_must_convert_and_be_numbers(tmp_path):
 
 def test_each_check_has_the_severity_of_what_a_failure_means():
     severities = {f"{'/'.join(c.table)}:{c.name}": c.severity.value for c in all_checks()}
-    # WARN: the normal state of a CRM, and files Payback does not read.
+    # WARN: the normal state of a CRM, files Payback does not read, and values the channel map does not know.
     assert {key for key, severity in severities.items() if severity == "WARN"} == {
         "staging/deals:open_and_lost_deals_have_amount", "staging/deals:open_and_lost_deals_have_account",
-        "raw_exports/rejects:no_rejects"}
+        "raw_exports/rejects:no_rejects", "staging/channels:channel_values_mapped"}
     # ERROR: a rejected row of any kind (each kind feeds a published number), a duplicate key, a won deal
     # without amount or account, an amount that counts but does not convert, negative spend.
     for key in ("raw_exports/contacts:no_rejects", "raw_exports/deals:no_rejects", "staging/deals:won_deals_complete",
                 "staging/touchpoints:primary_key_unique_not_null", "staging/orders:currency_convertible",
                 "staging/spend:spend_not_negative", "staging/fx:reporting_currency_has_rates"):
         assert severities[key] == "ERROR", key
+
+
+def test_a_staging_models_declared_key_and_required_columns_are_checked_where_its_sources_meet():
+    """staging/*/deals.sql declare `-- key: deal_id` and `-- required: status, created_at`. Deal 7 is in two
+    sources (counted twice), one HubSpot deal has no id, deal 8 has no status nor creation date."""
+    checks = {check.name: check for check in all_checks() if check.table == ("staging", "deals")}
+    with duckdb.connect() as con:
+        con.execute("CREATE SCHEMA staging")
+        con.execute("""CREATE TABLE staging.deals AS FROM (VALUES
+            ('7', 'exports', 'won', TIMESTAMP '2025-01-05'), ('7', 'hubspot', 'won', TIMESTAMP '2025-01-06'),
+            (NULL, 'hubspot', 'open', TIMESTAMP '2025-01-07'), ('8', 'exports', NULL, NULL),
+            ('9', 'pipedrive', 'lost', TIMESTAMP '2025-01-08')) AS t(deal_id, source_system, status, created_at)""")
+        key = evaluate(con, checks["primary_key_unique_not_null"])
+        required = evaluate(con, checks["required_fields_present"])
+    assert key.metadata["failing_keys"].value == ("- 7: 2 rows share this key (from exports, hubspot)\n"
+                                                 "- NULL: no deal_id")
+    assert required.metadata["failing_keys"].value == "- 8: missing status, created_at"
+    assert key.severity == required.severity == AssetCheckSeverity.ERROR
+    assert "transforms/staging/*/deals.sql" in checks["primary_key_unique_not_null"].description
+    assert key.metadata["fix"].value.startswith("Remove the duplicate of each record named, or give the record its id")

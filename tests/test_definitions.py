@@ -40,7 +40,8 @@ def test_edges_come_from_the_tables_each_sql_reads(defs):
     assert parents("intermediate/deals") == {"staging/deals", "intermediate/account_map", "intermediate/fx_daily"}
     assert parents("intermediate/account_map") == {"staging/contacts", "staging/deals", "staging/orders"}
     assert parents("marts/unit_economics") == {"marts/cac", "marts/retention", "marts/conversion", "marts/ltv",
-                                               "intermediate/calendar", "intermediate/revenue_monthly"}
+                                               "intermediate/calendar", "intermediate/revenue_monthly",
+                                               "intermediate/active_account_months"}
     assert parents("marts/build_info") == {f"marts/{t}" for t in MARTS}  # rebuilt whenever a mart is
     # The Markov solve (Python) sits between the SQL that counts the paths' steps and the marts that read it.
     assert parents("intermediate/markov_removal_effects") == {"intermediate/attribution_transitions"}

@@ -1,4 +1,4 @@
-"""Google Ads against a local server that speaks its documented REST API (pipelines/fake_apis/google_ads.py): the
+"""Google Ads against a local server that speaks its documented REST API (tests/fake_apis/google_ads.py): the
 OAuth refresh-token exchange, searchStream batches with int64 values as strings and zero metrics left out, restated
 days, 429 RESOURCE_EXHAUSTED with a retry delay, 401/403, manager accounts; its variables; a whole run."""
 
@@ -11,10 +11,10 @@ import pytest
 from pipelines.config import ConfigError, Settings
 from pipelines.definitions import build_definitions
 from pipelines.exports.ad_reports import read_ad_report
-from pipelines.fake_apis.google_ads import VERSION, FakeGoogleAds
 from pipelines.sources.ad_platforms import today
 from pipelines.sources.google_ads import google_ads_source
 from tests.conftest import Project, api_rows, failed_checks, source_error, staged, sync_api_source
+from tests.fake_apis.google_ads import VERSION, FakeGoogleAds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 SECRETS = ("client-secret", "refresh-token", "developer-token", "ya29.access-token")
@@ -70,8 +70,9 @@ def test_cost_micros_to_the_cent_across_customers_and_stream_batches(tmp_path, g
     assert api_rows(tmp_path, "select cost_micros, clicks, conversions from raw_google_ads.campaign_daily "
                               "where account_id = '5550001111' order by date") == [(500_000, 0, 0.0),
                                                                                    (1_999_990_000, 30, 0.5)]
+    # No channel of its own: staging.spend gives it from the channel map, as to every source's spend.
     assert staged(tmp_path, "google_ads/spend", "select distinct platform, channel, source_system from staged") == [
-        ("google_ads", "paid_search", "google_ads")]
+        ("google_ads", None, "google_ads")]
 
 
 def test_same_spend_through_the_api_and_the_ui_export_to_the_cent(tmp_path, google):

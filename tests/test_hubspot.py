@@ -1,4 +1,4 @@
-"""HubSpot's own behaviours against a local server that speaks its documented API (pipelines/fake_apis/hubspot.py):
+"""HubSpot's own behaviours against a local server that speaks its documented API (tests/fake_apis/hubspot.py):
 the request rate limit, associations, merged and archived records, the marts it builds, its CLI selection. What
 every API source does (pages, failures, cursor, crash, tokens) is in tests/test_api_sources.py."""
 
@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from pipelines.fake_apis.hubspot import FakeHubSpot
 from tests.api_sources import HUBSPOT, T0
 from tests.conftest import Project, api_rows, assert_same_marts, failed_checks
+from tests.fake_apis.hubspot import FakeHubSpot
 
 TOKEN = HUBSPOT.token
 

@@ -1,4 +1,4 @@
-"""LinkedIn against a local server that speaks its documented Marketing API (pipelines/fake_apis/linkedin_ads.py):
+"""LinkedIn against a local server that speaks its documented Marketing API (tests/fake_apis/linkedin_ads.py):
 adAnalytics with the CAMPAIGN pivot and DAILY granularity in Rest.li 2.0 syntax, date-range objects and string
 costs, its size cap, campaign names and the account currency from their endpoints, the LinkedIn-Version header,
 429, 5xx, 401 and 426; its variables; a whole run."""
@@ -12,10 +12,10 @@ import pytest
 from pipelines.config import ConfigError, Settings
 from pipelines.definitions import build_definitions
 from pipelines.exports.ad_reports import read_ad_report
-from pipelines.fake_apis.linkedin_ads import FakeLinkedInAds
 from pipelines.sources.ad_platforms import today
 from pipelines.sources.linkedin_ads import linkedin_ads_source
 from tests.conftest import Project, api_rows, failed_checks, source_error, staged, sync_api_source
+from tests.fake_apis.linkedin_ads import FakeLinkedInAds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 TOKEN = "AQV-linkedin-member-secret"

@@ -1,4 +1,4 @@
-"""Meta against a local server that speaks its documented Marketing API (pipelines/fake_apis/meta_ads.py): campaign
+"""Meta against a local server that speaks its documented Marketing API (tests/fake_apis/meta_ads.py): campaign
 insights one day per row with metrics as strings, cursor paging, rate limits as HTTP 400 with error codes and
 usage headers, server errors, an invalid token as error 190, restated days; its variables; a whole run."""
 
@@ -12,10 +12,10 @@ import pytest
 from pipelines.config import ConfigError, Settings
 from pipelines.definitions import build_definitions
 from pipelines.exports.ad_reports import read_ad_report
-from pipelines.fake_apis.meta_ads import VERSION, FakeMetaAds
 from pipelines.sources.ad_platforms import today
 from pipelines.sources.meta_ads import meta_ads_source
 from tests.conftest import Project, api_rows, failed_checks, source_error, staged, sync_api_source
+from tests.fake_apis.meta_ads import VERSION, FakeMetaAds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 TOKEN = "EAAB-meta-system-user-secret"
@@ -60,7 +60,7 @@ def test_string_metrics_over_cursor_pages_to_the_cent(tmp_path, meta):
     assert [params.get("after") for params in meta.insights_requests()] == [None, "Mg=="]
     assert all("access_token" not in params for params in meta.insights_requests())
     assert staged(tmp_path, "meta_ads/spend", "select distinct ad_account_id, channel from staged") == [
-        (ACCOUNT, "paid_social")]
+        (ACCOUNT, None)]  # no channel of its own: staging.spend gives it from the channel map
 
 
 def test_same_spend_through_the_api_and_the_ui_export_to_the_cent(tmp_path, meta):

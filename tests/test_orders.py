@@ -92,3 +92,21 @@ def test_everything_to_date_is_judged_at_the_as_of_date(retailer):
                         "AND period_start = '2025-01-01'") == (pytest.approx(75), None)
     # The calendar ends at the later of PAYBACK_AS_OF and the last event.
     assert retailer.one("SELECT max(day)::VARCHAR FROM intermediate.calendar") == ("2025-06-15",)
+
+
+def test_an_account_acquired_after_the_as_of_date_has_no_active_month_yet(tmp_path):
+    """PAYBACK_AS_OF 2025-06-15, ACTIVE_WINDOW_DAYS 60. b1 buys on 01-10 and is lost 60 days later (03-11): active
+    in January, February and March, 3 account-months. b2 first buys on 08-10, after PAYBACK_AS_OF: acquired, but not
+    active in any month up to it. The 2025 cohort: ARPA = b1's 100 / 3 account-months, churn 1 lost / 3; the August
+    cohort (b2 alone) has no account-month, so both are undefined."""
+    project = Project(tmp_path, PAYBACK_AS_OF="2025-06-15", ACTIVE_WINDOW_DAYS="60")
+    project.write("orders.csv", """
+        order_id,contact_id,ordered_at,amount,currency
+        o1,b1,2025-01-10T10:00:00Z,100,EUR
+        o2,b2,2025-08-10T10:00:00Z,100,EUR
+    """)
+    assert failed_checks(project.run()) == {}
+    assert project.one("SELECT cohort_size, arpa, monthly_churn_rate FROM marts.ltv WHERE period_grain = 'year' "
+                       "AND period_start = '2025-01-01'") == (2, pytest.approx(100 / 3), pytest.approx(1 / 3))
+    assert project.one("SELECT cohort_size, arpa, monthly_churn_rate FROM marts.ltv WHERE period_grain = 'month' "
+                       "AND period_start = '2025-08-01'") == (1, None, None)

@@ -1,5 +1,5 @@
 """Pipedrive's own behaviours against a local server that speaks its documented API v2
-(pipelines/fake_apis/pipedrive.py): the rate-limit reset header, the marts it builds, one customer per buyer. What
+(tests/fake_apis/pipedrive.py): the rate-limit reset header, the marts it builds, one customer per buyer. What
 every API source does (pages, failures, cursor, crash, tokens) is in tests/test_api_sources.py."""
 
 import time

@@ -1,5 +1,5 @@
 """Salesforce's own behaviours against a local server that speaks its documented REST API
-(pipelines/fake_apis/salesforce.py): multi-currency orgs, the OAuth flows, an exhausted API quota, the marts it
+(tests/fake_apis/salesforce.py): multi-currency orgs, the OAuth flows, an exhausted API quota, the marts it
 builds, one customer per buyer. What every API source does (pages, failures, cursor, crash, tokens) is in
 tests/test_api_sources.py."""
 

@@ -15,8 +15,8 @@ from pipelines import config_docs
 from pipelines.cli import main
 from pipelines.config import ConfigError, Settings
 from pipelines.definitions import build_definitions
-from pipelines.fake_apis.base import FakeApi
 from pipelines.sources.registry import declared_sources
+from tests.fake_apis.base import FakeApi
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,7 +126,10 @@ SOURCE = SourceDeclaration(name="demo_crm", title="Demo CRM", dataset="raw_demo_
 
 DEMO_STAGING = '''
 -- staging.demo_crm_contacts: (Demo CRM) one row per contact.
-select 'demo_crm' as source_system, id as contact_id, email from raw_demo_crm.contacts
+-- key: contact_id
+-- required: created_at
+select 'demo_crm' as source_system, id as contact_id, email, timestamp '2025-01-06' as created_at
+from raw_demo_crm.contacts
 '''
 
 DEMO_CHECK = '''

@@ -74,7 +74,6 @@ class AdReportFormat:
     name: str
     title: str
     platform: str
-    channel: str
     how: str  # where the report comes from and what it holds, for the message about unrecognised files
     # Field -> header names it may have (regular expressions on the name in lower case with single spaces), in
     # order of preference. `day` is a one-day column; `starts`/`ends` a row's reporting range, used when there is
@@ -85,7 +84,7 @@ class AdReportFormat:
 
 FORMATS = (
     AdReportFormat(
-        "google_ads_campaign_report", "Google Ads campaign report", "google_ads", "paid_search",
+        "google_ads_campaign_report", "Google Ads campaign report", "google_ads",
         "Campaigns view segmented by Day, downloaded as CSV or Excel CSV: Day, Campaign, Campaign ID, Currency "
         "code, Cost, Impr., Clicks, Conversions",
         {"day": ("day", "date"), "campaign_name": ("campaign", "campaign name"), "campaign_id": ("campaign id",),
@@ -93,7 +92,7 @@ FORMATS = (
          "spend": (r"cost(?: \((?P<cur>[a-z]{3})\))?",), "impressions": (r"impr\.?", "impressions"),
          "clicks": ("clicks",), "conversions": ("conversions",)}),
     AdReportFormat(
-        "meta_ads_manager_export", "Meta Ads Manager export", "meta_ads", "paid_social",
+        "meta_ads_manager_export", "Meta Ads Manager export", "meta_ads",
         "Ads Manager, Campaigns, Breakdown by Day, Export table data (.csv): Day or Reporting starts, Campaign name, "
         "Campaign ID, Amount spent (EUR), Impressions, Link clicks, Results",
         {"day": ("day", "date"), "starts": ("reporting starts",), "ends": ("reporting ends",),
@@ -103,7 +102,6 @@ FORMATS = (
          "leads": ("leads",), "conversions": ("results",)}),
     AdReportFormat(
         "linkedin_campaign_performance", "LinkedIn Campaign Manager campaign performance export", "linkedin_ads",
-        "paid_social",
         "Campaign Manager, Analyze, Export, Campaign performance with a Daily time breakdown: Start Date (in UTC), "
         "Campaign Name, Campaign ID, Currency, Total Spent, Impressions, Clicks, Conversions",
         {"day": ("day", "date"), "starts": (r"start date(?: \(in utc\))?",),
@@ -355,7 +353,9 @@ def report_query(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path,
                    "needs its spend' END")
     suspects.append(f"{spare} IS NOT NULL")
     reasons.append(f"CASE WHEN {spare} IS NOT NULL THEN 'more values than the header has columns' END")
-    values["platform"], values["channel"] = _literal(fmt.platform), _literal(fmt.channel)
+    values["platform"] = _literal(fmt.platform)
+    # No channel of its own: staging.spend gives it from the channel map (platform and campaign name).
+    values["channel"] = "CAST(NULL AS VARCHAR)"
     raw_row = "json_object(" + ", ".join(f"{_literal(h)}, {n}" for h, n in zip(layout.header, names, strict=True)) + ")"
     skip = (f"coalesce(lower(ltrim({names[0]})) LIKE 'total%', false) "
             f"OR ({' AND '.join(f'{n} IS NULL' for n in names)})")

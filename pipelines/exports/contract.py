@@ -148,12 +148,14 @@ KINDS: dict[str, ExportKind] = {k.name: k for k in (
     ExportKind(
         "touchpoints",
         _cols(Column("touchpoint_id"), Column("contact_id", required=True),
-              Column("touched_at", TIMESTAMP, required=True), Column("channel", required=True),
-              Column("campaign_id"), Column("touch_type")),
-        primary_key=("touchpoint_id",),
+              Column("touched_at", TIMESTAMP, required=True), Column("channel"),
+              Column("campaign_id"), Column("touch_type"), Column("campaign_name"), Column("utm_source"),
+              Column("utm_medium")),
+        primary_key=("touchpoint_id",), one_of=("channel", "utm_source", "utm_medium", "campaign_id"),
         description="Marketing and sales interactions of a contact (ad clicks, form fills, events, meetings).",
         example={"touchpoint_id": "t-9001", "contact_id": "c-1001", "touched_at": "2025-03-03T18:22:00Z",
-                 "channel": "paid_search", "campaign_id": "g-brand", "touch_type": "ad_click"},
+                 "channel": "paid_search", "campaign_id": "g-brand", "touch_type": "ad_click",
+                 "campaign_name": "Brand - Search", "utm_source": "google", "utm_medium": "cpc"},
     ),
     ExportKind(
         "orders",

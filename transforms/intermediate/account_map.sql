@@ -10,7 +10,7 @@
 --   record_id: its contact_id, deal_id or order_id
 --   account_id: the company_id of its account, or 'contact:<contact_id>' when the account is a person
 with contact_accounts as (
-    select contact_id, coalesce(company_id, 'contact:' || contact_id) as account_id
+    select contact_id, coalesce(company_id, person_account(contact_id)) as account_id
     from staging.contacts
 ),
 
@@ -25,7 +25,7 @@ purchase_accounts as (
     select
         purchases.record_type,
         purchases.record_id,
-        coalesce(purchases.company_id, contact_accounts.account_id, 'contact:' || purchases.contact_id)
+        coalesce(purchases.company_id, contact_accounts.account_id, person_account(purchases.contact_id))
             as account_id
     from purchases
     left join contact_accounts using (contact_id)

@@ -110,8 +110,7 @@ paths as (
 
 -- The moment PAYBACK_AS_OF ends (the next midnight in the reporting time zone), in UTC.
 as_of_end as (
-    select timezone('UTC', timezone(getvariable('reporting_timezone'), cast(getvariable('as_of') + 1 as timestamp)))
-        as ends_at
+    select local_midnight_utc(getvariable('as_of') + 1) as ends_at
 ),
 
 -- Each touch with the ends of both paths it can be part of: its contact's lead and its account's acquisition.

@@ -19,12 +19,7 @@
 --     credited to it under the model (marts.attribution, lead event)
 --   cpl: cost per lead = attributed_spend / new_leads (paid spend per new lead); NULL when there are none
 --   attribution_model: the model channel and campaign credit follows (intermediate.attribution_model)
-with periods as (
-    select distinct period_grain, period_start, period_end
-    from intermediate.calendar
-),
-
-dimensions as (
+with dimensions as (
     select unnest(['channel', 'campaign', 'country', 'industry', 'company_size']) as dimension
 ),
 
@@ -267,5 +262,5 @@ select
     safe_divide(segments.attributed_spend, segments.new_leads) as cpl,
     (select model from chosen) as attribution_model
 from segments
-inner join periods using (period_grain, period_start)
+inner join intermediate.periods using (period_grain, period_start)
 order by segments.period_grain, segments.period_start, segments.dimension, segments.segment

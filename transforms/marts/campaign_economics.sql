@@ -27,12 +27,7 @@
 --     had 12 months at PAYBACK_AS_OF (as marts.ltv)
 --   ltv_to_cac: realized_ltv_12m / cac
 --   status: 'on_target' when ltv_to_cac >= LTV_CAC_TARGET, 'below_target' when under it, 'unknown' when undefined
-with periods as (
-    select distinct period_grain, period_start, period_end
-    from intermediate.calendar
-),
-
-models as (
+with models as (
     select unnest(['first_touch', 'last_touch', 'linear', 'position_based', 'w_shaped', 'time_decay', 'markov'])
         as model
 ),
@@ -124,13 +119,6 @@ unallocated as (
         and (getvariable('overhead_allocation') = 'unallocated' or period_costs.spend = 0)
 ),
 
-cohorts as (
-    select calendar.period_grain, calendar.period_start, max(customers.acquired_date) as last_acquired_date
-    from intermediate.customers
-    inner join intermediate.calendar on calendar.day = customers.acquired_date
-    group by all
-),
-
 valued as (
     select
         rows.*,
@@ -138,11 +126,11 @@ valued as (
         safe_divide(rows.spend, rows.attributed_customers) as paid_cac,
         safe_divide(rows.sm_cost, rows.attributed_customers) as cac,
         safe_divide(rows.attributed_revenue, rows.spend) as roas,
-        case when cohorts.last_acquired_date + interval 12 month <= getvariable('as_of')
+        case when months_have_passed(period_acquisitions.last_acquired_date, 12)
             then safe_divide(rows.attributed_revenue * getvariable('gross_margin'), rows.attributed_customers)
         end as realized_ltv_12m
     from (select * from loaded union all by name select * from unallocated) as rows
-    left join cohorts using (period_grain, period_start)
+    left join intermediate.period_acquisitions using (period_grain, period_start)
 )
 
 select
@@ -164,11 +152,7 @@ select
     valued.roas,
     valued.realized_ltv_12m,
     safe_divide(valued.realized_ltv_12m, valued.cac) as ltv_to_cac,
-    case
-        when safe_divide(valued.realized_ltv_12m, valued.cac) is null then 'unknown'
-        when safe_divide(valued.realized_ltv_12m, valued.cac) >= getvariable('ltv_cac_target') then 'on_target'
-        else 'below_target'
-    end as status
+    ltv_to_cac_status(safe_divide(valued.realized_ltv_12m, valued.cac)) as status
 from valued
-inner join periods using (period_grain, period_start)
+inner join intermediate.periods using (period_grain, period_start)
 order by valued.period_grain, valued.period_start, valued.model, valued.channel, valued.campaign_id

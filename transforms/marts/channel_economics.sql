@@ -36,13 +36,6 @@ with channels as (
     group by all
 ),
 
-cohorts as (
-    select calendar.period_grain, calendar.period_start, max(customers.acquired_date) as last_acquired_date
-    from intermediate.customers
-    inner join intermediate.calendar on calendar.day = customers.acquired_date
-    group by all
-),
-
 valued as (
     select
         channels.*,
@@ -50,11 +43,11 @@ valued as (
         safe_divide(channels.spend, channels.attributed_customers) as paid_cac,
         safe_divide(channels.sm_cost, channels.attributed_customers) as cac,
         safe_divide(channels.attributed_revenue, channels.spend) as roas,
-        case when cohorts.last_acquired_date + interval 12 month <= getvariable('as_of')
+        case when months_have_passed(period_acquisitions.last_acquired_date, 12)
             then safe_divide(channels.attributed_revenue * getvariable('gross_margin'), channels.attributed_customers)
         end as realized_ltv_12m
     from channels
-    left join cohorts using (period_grain, period_start)
+    left join intermediate.period_acquisitions using (period_grain, period_start)
 )
 
 select
@@ -75,10 +68,6 @@ select
     roas,
     realized_ltv_12m,
     safe_divide(realized_ltv_12m, cac) as ltv_to_cac,
-    case
-        when safe_divide(realized_ltv_12m, cac) is null then 'unknown'
-        when safe_divide(realized_ltv_12m, cac) >= getvariable('ltv_cac_target') then 'on_target'
-        else 'below_target'
-    end as status
+    ltv_to_cac_status(safe_divide(realized_ltv_12m, cac)) as status
 from valued
 order by period_grain, period_start, model, channel

@@ -4,7 +4,7 @@
 -- columns:
 --   cohort_size: accounts acquired in the period
 --   arpa: average monthly recurring revenue per active account = recognized revenue of the cohort's accounts /
---     their active account-months (acquisition month to churn month, or to the month of PAYBACK_AS_OF)
+--     their active account-months (intermediate.active_account_months, up to the month of PAYBACK_AS_OF)
 --   monthly_churn_rate: accounts of the cohort lost / their active account-months
 --   realized_ltv_3m: average gross-margin revenue per account in the 3 months after its acquisition;
 --     NULL until every account of the cohort has had 3 months at PAYBACK_AS_OF (its last acquisition + 3 months)
@@ -20,12 +20,16 @@ with cohorts as (
         calendar.period_end,
         customers.account_id,
         customers.acquired_date,
-        customers.churned_date,
-        cast(date_trunc('month', customers.acquired_date) as date) as first_month,
-        cast(date_trunc('month', least(coalesce(customers.churned_date, getvariable('as_of')), getvariable('as_of')))
-            as date) as last_month
+        customers.churned_date
     from intermediate.customers
     inner join intermediate.calendar on calendar.day = customers.acquired_date
+),
+
+-- Each account's active months up to the month of PAYBACK_AS_OF.
+active_months as (
+    select account_id, month_start
+    from intermediate.active_account_months
+    where month_start <= date_trunc('month', getvariable('as_of'))
 ),
 
 realized as (
@@ -53,18 +57,19 @@ recurring as (
     select
         cohorts.period_grain,
         cohorts.period_start,
-        sum(datediff('month', cohorts.first_month, cohorts.last_month) + 1) as active_account_months,
+        coalesce(sum(months.active_months), 0) as active_account_months,
         count(cohorts.churned_date) as churned_customers
     from cohorts
+    left join (select account_id, count(*) as active_months from active_months group by account_id) as months
+        using (account_id)
     group by all
 ),
 
 recognized as (
     select cohorts.period_grain, cohorts.period_start, exact_sum(revenue_monthly.revenue_reporting) as revenue_reporting
     from cohorts
-    inner join intermediate.revenue_monthly
-        on revenue_monthly.account_id = cohorts.account_id
-        and revenue_monthly.month_start between cohorts.first_month and cohorts.last_month
+    inner join active_months using (account_id)
+    inner join intermediate.revenue_monthly using (account_id, month_start)
     group by all
 ),
 
@@ -103,13 +108,13 @@ select
     cohort_size,
     arpa,
     monthly_churn_rate,
-    case when last_acquired_date + interval 3 month <= getvariable('as_of')
+    case when months_have_passed(last_acquired_date, 3)
         then revenue_3m * getvariable('gross_margin') end as realized_ltv_3m,
-    case when last_acquired_date + interval 6 month <= getvariable('as_of')
+    case when months_have_passed(last_acquired_date, 6)
         then revenue_6m * getvariable('gross_margin') end as realized_ltv_6m,
-    case when last_acquired_date + interval 12 month <= getvariable('as_of')
+    case when months_have_passed(last_acquired_date, 12)
         then revenue_12m * getvariable('gross_margin') end as realized_ltv_12m,
-    case when last_acquired_date + interval 24 month <= getvariable('as_of')
+    case when months_have_passed(last_acquired_date, 24)
         then revenue_24m * getvariable('gross_margin') end as realized_ltv_24m,
     revenue_to_date * getvariable('gross_margin') as realized_ltv_to_date,
     safe_divide(arpa * getvariable('gross_margin'), monthly_churn_rate) as formula_ltv

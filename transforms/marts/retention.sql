@@ -7,14 +7,9 @@
 --   customers_end: customers active at period_end (exclusive end, so: still active after the last day)
 --   retention_rate: (customers_end - new_customers) / customers_start; NULL when customers_start is 0
 --   churn_rate: 1 - retention_rate
-with periods as (
-    select distinct period_grain, period_start, period_end
-    from intermediate.calendar
-),
-
--- Customer count changes per day: +1 on acquisition, -1 on churn. Aggregating per day first keeps the period
--- join small however many customers there are.
-daily_changes as (
+with daily_changes as (
+    -- Customer count changes per day: +1 on acquisition, -1 on churn. Aggregating per day first keeps the period
+    -- join small however many customers there are.
     select day, sum(acquired) as acquired, sum(churned) as churned
     from (
         select acquired_date as day, 1 as acquired, 0 as churned from intermediate.customers
@@ -32,7 +27,7 @@ counts as (
         coalesce(sum(acquired) filter (where day >= periods.period_start), 0) as new_customers,
         coalesce(sum(churned) filter (where day >= periods.period_start), 0) as churned_customers,
         coalesce(sum(acquired - churned), 0) as customers_end
-    from periods
+    from intermediate.periods
     left join daily_changes on daily_changes.day < periods.period_end
     group by all
 )
@@ -47,6 +42,6 @@ select
     counts.customers_end,
     safe_divide(counts.customers_end - counts.new_customers, counts.customers_start) as retention_rate,
     1 - safe_divide(counts.customers_end - counts.new_customers, counts.customers_start) as churn_rate
-from periods
+from intermediate.periods
 inner join counts using (period_grain, period_start)
 order by periods.period_grain, periods.period_start

@@ -10,6 +10,7 @@
 --   cac: sm_cost / new_customers; NULL when there are no new customers or no cost data
 --   cac_null_reason: why cac is NULL: 'no_cost_data' or 'no_new_customers' (from marts.cac)
 --   active_account_months: sum over the period's months of the accounts active in that month
+--     (intermediate.active_account_months)
 --   arpa: recognized revenue of the period / active_account_months (average monthly revenue per active account)
 --   monthly_churn_rate: accounts lost in the period / active_account_months
 --   ltv: arpa * gross margin / monthly_churn_rate; NULL when no account was lost
@@ -23,16 +24,10 @@
 --   ltv_to_cac_status: 'on_target' when ltv_to_cac >= LTV_CAC_TARGET, 'below_target', or 'unknown'
 --   payback_status: 'on_target' when cac_payback_months <= PAYBACK_TARGET_MONTHS, 'too_slow', or 'unknown'
 --   status: 'on_target' when both are on target, 'off_target' when either misses, else 'unknown'
-with monthly_active as (
-    select period_start as month_start, customers_start + new_customers as active_customers
-    from marts.retention
-    where period_grain = 'month'
-),
-
-activity as (
-    select calendar.period_grain, calendar.period_start, sum(monthly_active.active_customers) as active_account_months
-    from monthly_active
-    inner join intermediate.calendar on calendar.day = monthly_active.month_start
+with activity as (
+    select calendar.period_grain, calendar.period_start, count(*) as active_account_months
+    from intermediate.active_account_months
+    inner join intermediate.calendar on calendar.day = active_account_months.month_start
     group by all
 ),
 
@@ -79,11 +74,7 @@ valued as (
 statuses as (
     select
         *,
-        case
-            when safe_divide(ltv, cac) is null then 'unknown'
-            when safe_divide(ltv, cac) >= getvariable('ltv_cac_target') then 'on_target'
-            else 'below_target'
-        end as ltv_to_cac_status,
+        ltv_to_cac_status(safe_divide(ltv, cac)) as ltv_to_cac_status,
         case
             when cac_payback_months is null then 'unknown'
             when cac_payback_months <= getvariable('payback_target_months') then 'on_target'

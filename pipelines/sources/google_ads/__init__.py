@@ -73,5 +73,5 @@ SOURCE = SourceDeclaration(
     settings=GoogleAdsSettings,
     build=_build,
     default_cron=DEFAULT_CRON,
-    test_server="pipelines.fake_apis.google_ads:FakeGoogleAds",
+    test_server="tests.fake_apis.google_ads:FakeGoogleAds",
 )

@@ -126,5 +126,5 @@ SOURCE = SourceDeclaration(
     build=lambda config, _: hubspot_source(access_token=config.access_token.get_secret_value(),
                                            base_url=config.base_url, extra_properties=config.extra_properties,
                                            lookback_minutes=config.lookback_minutes),
-    test_server="pipelines.fake_apis.hubspot:FakeHubSpot",
+    test_server="tests.fake_apis.hubspot:FakeHubSpot",
 )

@@ -53,5 +53,5 @@ SOURCE = SourceDeclaration(
                                                 api_version=config.api_version, start_date=config.start_date,
                                                 lookback_days=config.lookback_days),
     default_cron=DEFAULT_CRON,
-    test_server="pipelines.fake_apis.linkedin_ads:FakeLinkedInAds",
+    test_server="tests.fake_apis.linkedin_ads:FakeLinkedInAds",
 )

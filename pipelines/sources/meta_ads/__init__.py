@@ -52,5 +52,5 @@ SOURCE = SourceDeclaration(
                                             ad_account_ids=config.ad_account_ids, base_url=config.base_url,
                                             start_date=config.start_date, lookback_days=config.lookback_days),
     default_cron=DEFAULT_CRON,
-    test_server="pipelines.fake_apis.meta_ads:FakeMetaAds",
+    test_server="tests.fake_apis.meta_ads:FakeMetaAds",
 )

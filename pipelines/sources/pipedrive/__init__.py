@@ -95,5 +95,5 @@ SOURCE = SourceDeclaration(
     settings=PipedriveSettings,
     build=lambda config, _: pipedrive_source(api_token=config.api_token.get_secret_value(), base_url=config.url,
                                              lookback_minutes=config.lookback_minutes),
-    test_server="pipelines.fake_apis.pipedrive:FakePipedrive",
+    test_server="tests.fake_apis.pipedrive:FakePipedrive",
 )

@@ -109,5 +109,5 @@ SOURCE = SourceDeclaration(
     dataset=DATASET,
     settings=SalesforceSettings,
     build=_build,
-    test_server="pipelines.fake_apis.salesforce:FakeSalesforce",
+    test_server="tests.fake_apis.salesforce:FakeSalesforce",
 )

@@ -1,3 +1,4 @@
+-- key: account_id
 -- staging.exports_accounts: (generic exports) one row per company (account).
 with source as (
     select * from raw_exports.companies

@@ -1,3 +1,5 @@
+-- key: cost_id
+-- required: start_date, end_date, team, category, amount, currency
 -- staging.exports_costs: (generic exports) one row per line of the sales and marketing cost ledger (salaries, commissions, tools,
 -- agencies, overhead), covering start_date to end_date inclusive, in the line's own currency.
 with source as (

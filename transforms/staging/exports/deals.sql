@@ -1,3 +1,5 @@
+-- key: deal_id
+-- required: status, created_at
 -- staging.exports_deals: (generic exports) one row per deal (opportunity), amount in the deal's own currency, with
 -- its company and contact as exported. The exports hold no archived, deleted or merged records, so every company and
 -- contact they name is live, listed in companies.csv and contacts.csv or not (intermediate.account_map gives the

@@ -1,3 +1,5 @@
+-- key: order_id
+-- required: ordered_at, amount, currency
 -- staging.exports_orders: (generic exports) one row per order or invoice of a transactional customer, in the
 -- order's own currency; a negative amount is a refund or credit note. Its company and contact are live, as for deals.
 with source as (

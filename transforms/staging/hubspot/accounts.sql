@@ -1,3 +1,4 @@
+-- key: account_id
 -- staging.hubspot_accounts: (HubSpot) one row per live company.
 with source as (
     select * from raw_hubspot.companies
@@ -12,7 +13,7 @@ renamed as (
         upper(country) as country,
         lower(industry) as industry,
         try_cast(numberofemployees as bigint) as employees,
-        timezone('UTC', try_cast(createdate as timestamptz)) as created_at,
+        parse_utc(createdate) as created_at,
         updated_at
     from source
 )

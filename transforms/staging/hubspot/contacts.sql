@@ -1,3 +1,5 @@
+-- key: contact_id
+-- required: created_at
 -- staging.hubspot_contacts: (HubSpot) one row per live contact. Archived and merged-away contacts are left out
 -- (a merged contact lives on as the contact that absorbed it). company_id is the contact's company
 -- (associatedcompanyid) when that company is live, else NULL. HubSpot sends every property as a string. Each
@@ -20,14 +22,13 @@ renamed as (
         hubspot_accounts.account_id as company_id,
         lower(source.email) as email,
         lower(source.lifecyclestage) as lifecycle_stage,
-        timezone('UTC', try_cast(source.createdate as timestamptz)) as created_at,
-        timezone('UTC', try_cast(source.hs_lifecyclestage_lead_date as timestamptz)) as lead_at,
-        timezone('UTC', try_cast(source.hs_lifecyclestage_marketingqualifiedlead_date as timestamptz)) as mql_at,
-        timezone('UTC', try_cast(source.hs_lifecyclestage_salesqualifiedlead_date as timestamptz)) as sql_at,
-        timezone('UTC', try_cast(source.hs_lifecyclestage_opportunity_date as timestamptz)) as opportunity_at,
-        timezone('UTC', try_cast(source.hs_lifecyclestage_customer_date as timestamptz)) as customer_at,
-        nullif(regexp_replace(lower(trim(source.hs_analytics_source)), '[^a-z0-9]+', '_', 'g'), '')
-            as original_channel,
+        parse_utc(source.createdate) as created_at,
+        parse_utc(source.hs_lifecyclestage_lead_date) as lead_at,
+        parse_utc(source.hs_lifecyclestage_marketingqualifiedlead_date) as mql_at,
+        parse_utc(source.hs_lifecyclestage_salesqualifiedlead_date) as sql_at,
+        parse_utc(source.hs_lifecyclestage_opportunity_date) as opportunity_at,
+        parse_utc(source.hs_lifecyclestage_customer_date) as customer_at,
+        nullif(source.hs_analytics_source, '') as original_channel,
         nullif(source.hs_analytics_source_data_2, '') as original_campaign_id,
         upper(source.country) as country,
         lower(source.industry) as industry,

@@ -1,3 +1,5 @@
+-- key: deal_id
+-- required: status, created_at
 -- staging.hubspot_deals: (HubSpot) one row per live deal. Won or lost comes from its pipeline stage (closed with
 -- probability 1 = won, closed otherwise = lost). company_id is its (first associated) company when that company is
 -- live, else NULL; contact_id its primary live contact (staging.hubspot_deal_contacts, merges resolved).
@@ -41,8 +43,8 @@ renamed as (
         contact_id,
         status,
         case lower(dealtype) when 'newbusiness' then 'new' when 'existingbusiness' then 'expansion' end as deal_type,
-        timezone('UTC', try_cast(createdate as timestamptz)) as created_at,
-        case when status in ('won', 'lost') then timezone('UTC', try_cast(closedate as timestamptz)) end as closed_at,
+        parse_utc(createdate) as created_at,
+        case when status in ('won', 'lost') then parse_utc(closedate) end as closed_at,
         try_cast(amount as double) as amount,
         upper(coalesce(nullif(deal_currency_code, ''), getvariable('reporting_currency'))) as currency,
         cast(null as date) as contract_start,

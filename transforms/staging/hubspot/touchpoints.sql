@@ -1,3 +1,5 @@
+-- key: touchpoint_id
+-- required: contact_id, touched_at, channel
 -- staging.hubspot_touchpoints: (HubSpot) the touchpoints a contact's record holds: its original source
 -- (hs_analytics_source, with hs_analytics_source_data_2 as the campaign) at its creation time, and each
 -- lifecycle stage it reached (lead, MQL, SQL, opportunity, customer) at the stage's date, under the same source.
@@ -27,9 +29,8 @@ renamed as (
         'hubspot' as source_system,
         'hubspot-' || touch.stage || ':' || id as touchpoint_id,
         id as contact_id,
-        timezone('UTC', try_cast(touch.at as timestamptz)) as touched_at,
-        coalesce(nullif(regexp_replace(lower(trim(hs_analytics_source)), '[^a-z0-9]+', '_', 'g'), ''), 'unknown')
-            as channel,
+        parse_utc(touch.at) as touched_at,
+        nullif(hs_analytics_source, '') as channel,
         nullif(hs_analytics_source_data_2, '') as campaign_id,
         case when touch.stage = 'original_source' then 'original_source' else 'lifecycle_' || touch.stage end
             as touch_type

@@ -1,3 +1,4 @@
+-- key: account_id
 -- staging.pipedrive_accounts: (Pipedrive) one row per organization.
 with source as (
     select * from raw_pipedrive.organizations
@@ -11,7 +12,7 @@ renamed as (
         cast(null as varchar) as country,
         cast(null as varchar) as industry,
         cast(null as bigint) as employees,
-        timezone('UTC', try_cast(add_time as timestamptz)) as created_at,
+        parse_utc(add_time) as created_at,
         updated_at
     from source
 )

@@ -1,3 +1,5 @@
+-- key: contact_id
+-- required: created_at
 -- staging.pipedrive_contacts: (Pipedrive) one row per person; the primary email is the first of `emails`.
 -- company_id is the person's organization when Pipedrive still lists it (it lists no deleted one), else NULL.
 -- Pipedrive records no lifecycle stage dates of a person.
@@ -12,7 +14,7 @@ renamed as (
         pipedrive_accounts.account_id as company_id,
         lower(json_extract_string(source.emails, '$[0].value')) as email,
         cast(null as varchar) as lifecycle_stage,
-        timezone('UTC', try_cast(source.add_time as timestamptz)) as created_at,
+        parse_utc(source.add_time) as created_at,
         cast(null as timestamp) as lead_at,
         cast(null as timestamp) as mql_at,
         cast(null as timestamp) as sql_at,

@@ -1,3 +1,5 @@
+-- key: deal_id
+-- required: status, created_at
 -- staging.pipedrive_deals: (Pipedrive) one row per deal that is not deleted, in the deal's own currency; won
 -- and lost deals close at their won_time / lost_time (else close_time). company_id is its organization and
 -- contact_id its person when Pipedrive still lists them (it lists no deleted one), else NULL.
@@ -14,10 +16,10 @@ renamed as (
         pipedrive_deal_contacts.contact_id,
         lower(source.status) as status,
         cast(null as varchar) as deal_type,
-        timezone('UTC', try_cast(source.add_time as timestamptz)) as created_at,
+        parse_utc(source.add_time) as created_at,
         case lower(source.status)
-            when 'won' then timezone('UTC', try_cast(coalesce(source.won_time, source.close_time) as timestamptz))
-            when 'lost' then timezone('UTC', try_cast(coalesce(source.lost_time, source.close_time) as timestamptz))
+            when 'won' then parse_utc(coalesce(source.won_time, source.close_time))
+            when 'lost' then parse_utc(coalesce(source.lost_time, source.close_time))
         end as closed_at,
         cast(source.value as double) as amount,
         upper(source.currency) as currency,

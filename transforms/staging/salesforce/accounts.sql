@@ -1,3 +1,4 @@
+-- key: account_id
 -- staging.salesforce_accounts: (Salesforce) one row per Account that is not deleted.
 with source as (
     select * from raw_salesforce.accounts
@@ -12,7 +13,7 @@ renamed as (
         upper(billing_country) as country,
         lower(industry) as industry,
         cast(number_of_employees as bigint) as employees,
-        timezone('UTC', try_cast(created_date as timestamptz)) as created_at,
+        parse_utc(created_date) as created_at,
         updated_at
     from source
 )

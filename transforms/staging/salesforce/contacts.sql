@@ -1,3 +1,5 @@
+-- key: contact_id
+-- required: created_at
 -- staging.salesforce_contacts: (Salesforce) one row per Contact that is not deleted, plus one per Lead not converted
 -- yet (a lead is a person before it has a contact). A contact converted from a lead is a lead from the lead's
 -- creation. company_id is the contact's Account when that Account is not deleted, else NULL. Salesforce records no
@@ -13,7 +15,7 @@ leads as (
 ),
 
 converted_leads as (
-    select converted_contact_id as contact_id, min(timezone('UTC', try_cast(created_date as timestamptz))) as lead_at,
+    select converted_contact_id as contact_id, min(parse_utc(created_date)) as lead_at,
         first(lead_source order by created_date) as lead_source
     from leads
     where is_converted and converted_contact_id is not null
@@ -27,14 +29,13 @@ from_contacts as (
         salesforce_accounts.account_id as company_id,
         lower(contacts.email) as email,
         cast(null as varchar) as lifecycle_stage,
-        timezone('UTC', try_cast(contacts.created_date as timestamptz)) as created_at,
+        parse_utc(contacts.created_date) as created_at,
         converted_leads.lead_at,
         cast(null as timestamp) as mql_at,
         cast(null as timestamp) as sql_at,
         cast(null as timestamp) as opportunity_at,
         cast(null as timestamp) as customer_at,
-        nullif(regexp_replace(lower(trim(coalesce(converted_leads.lead_source, contacts.lead_source))),
-                              '[^a-z0-9]+', '_', 'g'), '') as original_channel,
+        nullif(coalesce(converted_leads.lead_source, contacts.lead_source), '') as original_channel,
         cast(null as varchar) as original_campaign_id,
         upper(contacts.mailing_country) as country,
         cast(null as varchar) as industry,
@@ -52,13 +53,13 @@ from_leads as (
         cast(null as varchar) as company_id,
         lower(email) as email,
         'lead' as lifecycle_stage,
-        timezone('UTC', try_cast(created_date as timestamptz)) as created_at,
+        parse_utc(created_date) as created_at,
         cast(null as timestamp) as lead_at,
         cast(null as timestamp) as mql_at,
         cast(null as timestamp) as sql_at,
         cast(null as timestamp) as opportunity_at,
         cast(null as timestamp) as customer_at,
-        nullif(regexp_replace(lower(trim(lead_source)), '[^a-z0-9]+', '_', 'g'), '') as original_channel,
+        nullif(lead_source, '') as original_channel,
         cast(null as varchar) as original_campaign_id,
         upper(country) as country,
         lower(industry) as industry,

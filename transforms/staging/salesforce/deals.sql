@@ -1,3 +1,5 @@
+-- key: deal_id
+-- required: status, created_at
 -- staging.salesforce_deals: (Salesforce) one row per Opportunity that is not deleted. Won = IsWon, lost = closed
 -- and not won; the close date (a date) is midnight in the reporting time zone. company_id is its Account when
 -- that Account is not deleted, else NULL; contact_id its primary contact (staging.salesforce_deal_contacts).
@@ -26,10 +28,8 @@ renamed as (
             when 'existing customer - replacement' then 'renewal'
             when 'renewal' then 'renewal'
         end as deal_type,
-        timezone('UTC', try_cast(source.created_date as timestamptz)) as created_at,
-        case when source.is_closed then
-            timezone('UTC', timezone(getvariable('reporting_timezone'), try_cast(source.close_date as timestamp)))
-        end as closed_at,
+        parse_utc(source.created_date) as created_at,
+        case when source.is_closed then local_midnight_utc(source.close_date) end as closed_at,
         cast(source.amount as double) as amount,
         upper(coalesce(source.currency_iso_code, getvariable('reporting_currency'))) as currency,
         cast(null as date) as contract_start,

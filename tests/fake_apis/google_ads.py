@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from pipelines.fake_apis.base import FakeApi
+from tests.fake_apis.base import FakeApi
 
 VERSION = "v25"
 FIELDS = ("segments.date", "customer.id", "customer.currency_code", "campaign.id", "campaign.name",

@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pipelines.fake_apis.base import FakeApi
+from tests.fake_apis.base import FakeApi
 
 
 def rfc3339(moment: datetime) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.bench.synthetic import Scale, write_delta, write_exports, write_google_ads_report
+from bench.synthetic import Scale, write_delta, write_exports, write_google_ads_report
 from pipelines.warehouse import dlt_working_dir
 
 DEFAULT_SPEND_ROWS = 5_000_000
@@ -49,10 +49,10 @@ class Measurement:
 
 
 def measure(step: str, work: Path, **arguments) -> Measurement:
-    """Run `step` in a fresh process (`pipelines.bench.steps`)."""
+    """Run `step` in a fresh process (`bench.steps`)."""
     out = work / f"{step}-{time.monotonic_ns()}.json"
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipelines.bench.steps", step, json.dumps(arguments), str(out)],
+    subprocess.run([sys.executable, "-m", "bench.steps", step, json.dumps(arguments), str(out)],
                    check=True, env={**os.environ, "RUNTIME__LOG_LEVEL": "ERROR"})
     return _measurement(time.perf_counter() - started, json.loads(out.read_text()))
 
@@ -60,7 +60,7 @@ def measure(step: str, work: Path, **arguments) -> Measurement:
 def measure_here(step: str, work: Path, **arguments) -> Measurement:
     """Run `step` in this process: the steps and the report without a process's start-up each, to check that the
     benchmark works. Its figures mean nothing (every step shares the imports, the warm caches and the peak RSS)."""
-    from pipelines.bench.steps import run_step
+    from bench.steps import run_step
 
     started = time.perf_counter()
     result = run_step(step, json.loads(json.dumps(arguments)))  # the arguments as a process would get them

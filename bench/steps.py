@@ -1,4 +1,4 @@
-"""One measured step per process: `python -m pipelines.bench.steps STEP JSON-ARGS OUT` writes its in-process
+"""One measured step per process: `python -m bench.steps STEP JSON-ARGS OUT` writes its in-process
 wall time and the process's peak RSS as JSON to OUT. A fresh process per step keeps peak RSS honest; modules are
 imported before the clock starts (including those dlt imports lazily), so the time is the work, not Python's
 start-up."""
@@ -22,11 +22,11 @@ from pipelines.build import build_tables
 from pipelines.config import Settings
 from pipelines.definitions import build_definitions
 from pipelines.exports.ad_reports import report_query
-from pipelines.fake_apis.hubspot import FakeHubSpot
 from pipelines.raw_assets import make_pipeline, raw_sources
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sql_models import discover_models
 from pipelines.warehouse import connect
+from tests.fake_apis.hubspot import FakeHubSpot
 
 
 def ingest_reference(database: str, files: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
 
-from pipelines.fake_apis.base import FakeApi
+from tests.fake_apis.base import FakeApi
 
 VERSION = "v26.0"
 RATE_LIMIT_MESSAGES = {

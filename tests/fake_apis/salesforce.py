@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pipelines.fake_apis.base import FakeApi
+from tests.fake_apis.base import FakeApi
 
 VERSION = "v59.0"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import unquote, urlparse
 
-from pipelines.fake_apis.base import FakeApi
+from tests.fake_apis.base import FakeApi
 
 
 def linkedin_error(status: int, code: str, message: str, service_code: int | None = None) -> dict:
