@@ -7,6 +7,7 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from pipelines.attribution import markov
 from pipelines.build import build_tables
 from pipelines.config import Settings
 from pipelines.definitions import build_definitions
+from pipelines.exports.ad_reports import report_query
 from pipelines.raw_assets import make_pipeline, raw_sources
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sql_models import discover_models
@@ -32,6 +34,14 @@ def ingest_reference(database: str, files: dict[str, str]) -> None:
     with duckdb.connect(database) as con:
         for kind, path in files.items():
             con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM read_csv('{path}')")
+
+
+def ad_report_ours(database: str, report: str) -> None:
+    """An ad platform's UI report read as the export sync reads it (`ad_reports.report_query`: found by its
+    content, its preamble skipped, its values typed), into a table."""
+    with duckdb.connect(database) as con, tempfile.TemporaryDirectory(prefix="utf8-") as scratch:
+        query, _ = report_query(con, Path(report), Path(scratch))
+        con.execute(f"CREATE OR REPLACE TABLE ad_report AS {query}")
 
 
 def merge_reference(database: str, deltas: dict[str, list[str]]) -> None:
@@ -226,7 +236,7 @@ def _payback_runs(exports: str) -> dict:
             "downstream": len(downstream - {AssetKey(["raw_exports", "costs"])})}
 
 
-STEPS = {f.__name__: f for f in (ingest_reference, merge_reference, ingest_ours, transforms_direct,
+STEPS = {f.__name__: f for f in (ingest_reference, ad_report_ours, merge_reference, ingest_ours, transforms_direct,
                                  transforms_dagster, dict_rows_ours, api_sync, attribution_ours, attribution_reference,
                                  markov_paths, markov_solve, payback_runs)}
 

@@ -1,8 +1,10 @@
 """Seeded synthetic exports at any scale, written by DuckDB itself (generating them must not be the slow part).
 
-Scale is set by the number of ad spend rows N: N/5 contacts, N/25 deals, 3N/5 touchpoints.
+Scale is set by the number of ad spend rows N: N/5 contacts, N/25 deals, 3N/5 touchpoints. A Google Ads UI report
+(`write_google_ads_report`) is written apart, with the same rows as a plain CSV.
 """
 
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -117,3 +119,45 @@ def write_delta(folder: Path, source: Path, kind: str, share: float, stamp: str,
               FROM read_csv('{source}', all_varchar=true) WHERE random() < {share}
         ) TO '{target}' (HEADER)""")
     return target
+
+
+GOOGLE_ADS_REPORT_PREAMBLE = 'Campaign report\n"January 1, 2015 - December 31, 2024"\n'
+
+
+def write_google_ads_report(folder: Path, rows: int, seed: float = 0.42) -> tuple[Path, Path]:
+    """The same `rows` campaign days twice: as a Google Ads UI campaign report (its two preamble lines, thousands
+    separators, `--` for some empty conversions, its three `Total:` rows) and as a plain CSV (ISO dates, bare
+    numbers, empty for none). Returns (report, plain)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report, plain, body = folder / "Campaign report.csv", folder / "campaign_days_plain.csv", folder / "body.csv"
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SELECT setseed({seed})")
+    con.execute(f"""
+        CREATE TABLE days AS
+        SELECT i, DATE '2015-01-01' + CAST(i // {CAMPAIGNS_PER_DAY} AS INTEGER) AS day,
+               'Campaign ' || (i % {CAMPAIGNS_PER_DAY}) AS campaign,
+               CAST(9000000000 + i % {CAMPAIGNS_PER_DAY} AS BIGINT) AS campaign_id, 'USD' AS currency,
+               round(random() * 2500, 2) AS cost, CAST(random() * 20000 AS INTEGER) AS impressions,
+               CAST(random() * 300 AS INTEGER) AS clicks,
+               CASE WHEN i % 10 = 0 THEN NULL ELSE round(random() * 10, 2) END AS conversions
+        FROM range({rows}) t(i)""")
+    con.execute(f"COPY (SELECT * EXCLUDE (i) FROM days ORDER BY i) TO '{plain}' (HEADER)")
+    con.execute(f"""
+        COPY (SELECT * EXCLUDE (part, i) FROM (
+              SELECT 0 AS part, i, day AS "Day", campaign AS "Campaign", campaign_id AS "Campaign ID",
+                     currency AS "Currency code", format('{{:,.2f}}', cost) AS "Cost",
+                     format('{{:,}}', impressions) AS "Impr.", format('{{:,}}', clicks) AS "Clicks",
+                     coalesce(format('{{:.2f}}', conversions), '--') AS "Conversions" FROM days
+              UNION ALL
+              SELECT 1, 0, 'Total: ' || total, '--', NULL, 'USD', format('{{:,.2f}}', sum(cost)),
+                     format('{{:,}}', sum(impressions)), format('{{:,}}', sum(clicks)),
+                     format('{{:.2f}}', sum(conversions))
+              FROM days, (VALUES ('Account'), ('Search'), ('Campaigns')) t(total) GROUP BY total)
+              ORDER BY part, i
+        ) TO '{body}' (HEADER)""")
+    with report.open("w") as target, body.open() as source:
+        target.write(GOOGLE_ADS_REPORT_PREAMBLE)
+        shutil.copyfileobj(source, target, 1 << 20)
+    body.unlink()
+    return report, plain

@@ -31,6 +31,7 @@ SETTINGS = {
     "attribution_half_life_days": ("ATTRIBUTION_HALF_LIFE_DAYS", "the half-life of time decay attribution"),
     "attribution_markov_order": ("ATTRIBUTION_MARKOV_ORDER", "how many channels a Markov state held"),
     "attribution_model": ("ATTRIBUTION_MODEL", "the model spend was spread with in cac_by_segment ('': the default)"),
+    "channel_map_file": ("CHANNEL_MAP_FILE", "the channel map that gave spend, touches and contacts their channels"),
 }
 COLUMNS = {name: f"{variable}: {meaning}" for name, (variable, meaning) in SETTINGS.items()} | {
     "built_at": "when the marts were built (UTC)"}

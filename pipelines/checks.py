@@ -14,7 +14,8 @@ what a failure means:
   from the rows that are good (the rest loads; a row that cannot count is flagged and left out of the totals):
   a single bad row must not freeze every number at its previous build.
 - WARN: the normal state of a CRM that no published number depends on (open or lost deals without an amount or
-  a company or contact); counted in the run's summary, keys in the check's metadata.
+  a company or contact), or a value the channel map does not know; counted in the run's summary, keys in the
+  check's metadata.
 """
 
 from collections.abc import Iterator
@@ -206,11 +207,13 @@ def _currency_checks() -> list[Check]:
             "its date; amounts without one are left out of every total. (When the rates leave REPORTING_CURRENCY "
             "out altogether, staging/fx:reporting_currency_has_rates says so once instead.)",
             f"SELECT {key} AS key, 'no FX rate from ' || any_value(currency) || ' to ' "
-            f"|| getvariable('reporting_currency') || ' on or before ' || min({day}) AS problem "
+            f"|| getvariable('reporting_currency') || ' on or before ' || min({day}) "
+            f"|| CASE WHEN count(DISTINCT {day}) > 1 THEN ' (nor on ' || (count(DISTINCT {day}) - 1) "
+            f"|| ' later day(s), to ' || max({day}) || ')' ELSE '' END AS problem "
             f"FROM {converted} WHERE {counted} AND amount IS NOT NULL AND {amount_reporting} IS NULL "
             f"AND NOT {REPORTING_CURRENCY_UNQUOTED} GROUP BY 1 ORDER BY 1",
-            ERROR, "Add fx_rates rows for each currency named, on or before the dates named, then run "
-            "`payback run`.",
+            ERROR, "Add fx_rates rows (or set FX_RATES_FILE to the ECB's rates) for each currency named, on or "
+            "before the dates named, then run `payback run`.",
             additional_deps=(tuple(converted.split(".")), ("staging", "fx"))))
     checks.append(Check(
         ("staging", "fx"), "reporting_currency_has_rates",
@@ -234,6 +237,27 @@ def _currency_checks() -> list[Check]:
     return checks
 
 
+def _channel_checks() -> list[Check]:
+    """A value no rule of the channel map knows is not an error (its rows keep the name they were given and still
+    count), but spend and customers may then miss each other: a WARN lists each, to add to the map."""
+    said = ("concat_ws(', ', 'label=' || label, 'utm_source=' || utm_source, 'utm_medium=' || utm_medium, "
+            "'platform=' || platform, 'campaign=' || campaign_name, "
+            "CASE WHEN campaign_name IS NULL THEN 'campaign_id=' || channel_key.campaign_id END)")
+    return [Check(
+        ("staging", "channels"), "channel_values_mapped",
+        "Every channel a source names (its own channel name, a UTM source and medium, an ad platform and campaign) "
+        "is a known channel or matched by a rule of the channel map; an unmapped one keeps the name it was given "
+        "(not 'other'), and lands apart from the spend or touches of the channel it belongs to.",
+        f"""SELECT {said} AS key,
+            'no rule of the channel map: ' || sum(row_count) || ' row(s) of '
+            || array_to_string(list_sort(list_distinct(flatten(list(used_in)))), ', ')
+            || ', counted as ' || coalesce(any_value(channel), 'unknown') AS problem
+        FROM staging.channels WHERE assigned_by = 'unmapped'
+        GROUP BY 1 ORDER BY sum(row_count) DESC, 1""",
+        WARN, "Add a rule for each value named to your channel map (CHANNEL_MAP_FILE; start from a copy of "
+        "transforms/channel_map.csv, see docs/channels.md), then run `payback run`.")]
+
+
 def _staging_checks() -> list[Check]:
     """Each canonical staging model's declared checks, from every declared source's files (configured or not: the
     model is the same), then the others."""
@@ -241,7 +265,7 @@ def _staging_checks() -> list[Check]:
     checks = []
     for table, (key, required) in declared.items():
         checks += _key_checks("staging", table, key, required)
-    checks += _deal_checks() + _currency_checks()
+    checks += _deal_checks() + _currency_checks() + _channel_checks()
     for table, (column, counted) in FINITE.items():
         checks.append(Check(
             ("staging", table), "amounts_are_numbers",

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Self
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
@@ -57,6 +59,31 @@ def _timezone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError("is not an IANA time zone (e.g. Europe/Paris)") from None
+    return value
+
+
+def _file_or_url(value: str) -> str:
+    """An http(s) URL, or a local file (a path or a file:// URL) that exists."""
+    scheme = urlsplit(value).scheme.lower()
+    if scheme in ("http", "https"):
+        if not urlsplit(value).netloc:
+            raise ValueError("is not a URL (http(s)://host/path)")
+        return value
+    path = Path(url2pathname(urlsplit(value).path)) if scheme == "file" else Path(value)
+    if not path.is_file():
+        raise ValueError("is not a file (a path, a file:// URL or an http(s) URL)")
+    return value
+
+
+def _channel_map(value: Path) -> Path:
+    from pipelines.channel_map import check
+
+    if not value.is_file():
+        raise ValueError("is not a file")
+    try:
+        check(value)
+    except ValueError as error:
+        raise ValueError(f"is not a channel map: {error} (docs/channels.md)") from None
     return value
 
 
@@ -284,6 +311,15 @@ class Settings(EnvSettings):
         None, validation_alias="ATTRIBUTION_MODEL", json_schema_extra={"shown_default": "markov, else linear"},
         description="the model that spreads each campaign's spend in `cac_by_segment`; unset: markov when there are "
                     "enough converting paths, else linear")
+    fx_rates_file: Annotated[str, AfterValidator(_file_or_url)] | None = Field(
+        None, validation_alias="FX_RATES_FILE",
+        description="the ECB's reference rates (`eurofxref-hist.csv` or `.zip`: a path or an http(s) URL such as "
+                    "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip), loaded with each run beside the "
+                    "`fx_rates` export")
+    channel_map_file: Annotated[Path, AfterValidator(_channel_map)] | None = Field(
+        None, validation_alias="CHANNEL_MAP_FILE", json_schema_extra={"shown_default": "the shipped map"},
+        description="your own channel map (CSV of the columns of transforms/channel_map.csv, docs/channels.md), "
+                    "instead of the shipped one")
     _sources: dict[str, SourceSettings] | None = PrivateAttr(None)  # by source name, once read
 
     @classmethod
@@ -326,10 +362,10 @@ class Settings(EnvSettings):
     @property
     def sources(self) -> tuple[str, ...]:
         """The configured sources, in declaration order: the export folder always, each other source when its
-        variables are set."""
+        variables (or the Payback settings it depends on) are set."""
         from pipelines.sources.registry import declared_sources
 
-        return tuple(d.name for d in declared_sources() if d.settings is None or self.source(d.name).configured)
+        return tuple(d.name for d in declared_sources() if d.is_configured(self))
 
     def _read_sources(self) -> dict[str, SourceSettings]:
         if self._sources is None:
@@ -340,6 +376,13 @@ class Settings(EnvSettings):
     def export_date_window(self) -> DateWindow:
         """The days a date in an export may fall on."""
         return DateWindow.around(self.as_of, self.min_date, self.max_future_years)
+
+    @property
+    def channel_map_path(self) -> Path:
+        """The channel map in use: CHANNEL_MAP_FILE, else the shipped one."""
+        from pipelines.channel_map import SHIPPED
+
+        return (self.channel_map_file or SHIPPED).resolve()
 
     def sql_variables(self) -> dict[str, object]:
         """The values the SQL transforms read with `getvariable(...)`."""
@@ -357,4 +400,5 @@ class Settings(EnvSettings):
             "attribution_half_life_days": self.attribution_half_life_days,
             "attribution_markov_order": self.attribution_markov_order,
             "attribution_model": self.attribution_model or "",  # '': the default (markov, else linear)
+            "channel_map_file": str(self.channel_map_path),
         }

@@ -1,11 +1,12 @@
 """A seeded, deterministic sample of exports for a B2B SaaS company over 24 months.
 
 Contacts arrive through paid and organic channels, some companies buy yearly contracts, renew or churn, a few
-expand; three ad platforms spend (Google Ads in USD); a cost ledger holds salaries, commissions, tools and an
-agency. Each contact's journey holds several touches: discovery before it becomes a lead (ads, search, referrals, a
-brand search just before the form), then nurturing (emails, retargeting, webinars, events) and sales meetings; buyers
-went to more webinars, events and meetings, so the attribution models credit channels differently. The same seed
-always writes the same files.
+expand; three ad platforms spend (Google Ads in USD), each platform's spend written as its UI report download
+(Google Ads campaign report, Meta Ads Manager export, LinkedIn campaign performance export); a cost ledger holds
+salaries, commissions, tools and an agency. Each contact's journey holds several touches: discovery before it
+becomes a lead (ads, search, referrals, a brand search just before the form), then nurturing (emails, retargeting,
+webinars, events) and sales meetings; buyers went to more webinars, events and meetings, so the attribution models
+credit channels differently. The same seed always writes the same files.
 """
 
 from __future__ import annotations
@@ -36,10 +37,32 @@ class Campaign:
 CAMPAIGNS = [
     Campaign("g-brand", "Brand - Search", "google_ads", "paid_search", "USD", 60),
     Campaign("g-generic", "Generic - Search", "google_ads", "paid_search", "USD", 140),
-    Campaign("m-prospecting", "Prospecting - EU", "meta", "paid_social", "EUR", 80),
-    Campaign("m-retargeting", "Retargeting - EU", "meta", "paid_social", "EUR", 35),
-    Campaign("li-abm", "ABM - Decision makers", "linkedin", "paid_social", "EUR", 110),
+    Campaign("m-prospecting", "Prospecting - EU", "meta_ads", "paid_social", "EUR", 80),
+    Campaign("m-retargeting", "Retargeting - EU", "meta_ads", "paid_social", "EUR", 35),
+    Campaign("li-abm", "ABM - Decision makers", "linkedin_ads", "paid_social", "EUR", 110),
 ]
+# Each platform's spend as its UI report: the file's name, its lines before the header, the header, and a row's
+# values from (day, campaign, spend, impressions, clicks).
+REPORTS = {
+    "google_ads": ("Google Ads campaign report.csv", ["Campaign report", f"{START:%B %-d, %Y} - {END:%B %-d, %Y}"],
+                   ["Day", "Campaign", "Campaign ID", "Currency code", "Cost", "Impr.", "Clicks", "Conversions"],
+                   lambda day, c, spend, impressions, clicks: [day.isoformat(), c.name, c.campaign_id, c.currency,
+                                                               f"{spend:,.2f}", f"{impressions:,}", clicks, "--"]),
+    "meta_ads": ("Meta Ads Manager export.csv", [],
+                 ["Reporting starts", "Reporting ends", "Campaign name", "Campaign ID", "Day", "Amount spent (EUR)",
+                  "Impressions", "Clicks (all)", "Results"],
+                 lambda day, c, spend, impressions, clicks: [START.isoformat(), END.isoformat(), c.name,
+                                                             c.campaign_id, day.isoformat(), f"{spend:.2f}",
+                                                             impressions, clicks, ""]),
+    "linkedin_ads": ("LinkedIn campaign performance.csv",
+                     ["Campaign Performance Report", f"Report Start: {START:%-m/%-d/%Y}",
+                      f"Report End: {END:%-m/%-d/%Y}", "Account ID: 500000001", ""],
+                     ["Start Date (in UTC)", "Campaign Name", "Campaign ID", "Currency", "Total Spent",
+                      "Impressions", "Clicks", "Conversions", "Leads"],
+                     lambda day, c, spend, impressions, clicks: [f"{day:%-m/%-d/%Y}", c.name, c.campaign_id,
+                                                                 c.currency, f"{spend:.2f}", impressions, clicks,
+                                                                 "", ""]),
+}
 ORGANIC = {"organic_search": 0.22, "referral": 0.1, "direct": 0.1, "events": 0.05}
 # Discovery before a contact becomes a lead: (channel, campaign, weight).
 DISCOVERY = [("paid_social", "m-prospecting", 0.3), ("paid_social", "li-abm", 0.15), ("organic_search", "", 0.25),
@@ -64,6 +87,20 @@ def _write(path: Path, rows: list[dict]) -> int:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    return len(rows)
+
+
+def _write_report(path: Path, preamble: list[str], header: list[str], rows: list[list]) -> int:
+    """A UI report: its preamble lines, header and rows; a Google Ads report ends with its `Total:` rows."""
+    with path.open("w", newline="") as handle:
+        handle.writelines(f"{line}\n" for line in preamble)
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        if header[0] == "Day" and rows:
+            total = sum(float(row[4].replace(",", "")) for row in rows)
+            for scope in ("Account", "Search", "Campaigns"):
+                writer.writerow([f"Total: {scope}", "--", "--", rows[0][3], f"{total:,.2f}", "", "", "--"])
     return len(rows)
 
 
@@ -150,20 +187,18 @@ def generate(exports_dir: Path, seed: int = 7) -> dict[str, int]:
             fx_rows.append({"date": day.isoformat(), "base": "EUR", "quote": "GBP", "rate": f"{gbp:.4f}"})
     written["fx_rates.csv"] = _write(exports_dir / "fx_rates.csv", fx_rows)
 
-    # Paid media: daily spend per campaign, growing over the two years.
-    spend_rows = []
+    # Paid media: daily spend per campaign, growing over the two years, as each platform's UI report.
+    report_rows: dict[str, list[list]] = {platform: [] for platform in REPORTS}
     total_days = (END - START).days
     for day in _days(START, END):
         growth = 0.8 + 0.6 * (day - START).days / total_days
         for c in CAMPAIGNS:
             spend = c.daily_budget * growth * rng.uniform(0.7, 1.3)
             clicks = int(spend / rng.uniform(1.5, 4.0))
-            spend_rows.append({
-                "date": day.isoformat(), "platform": c.platform, "campaign_id": c.campaign_id,
-                "spend": f"{spend:.2f}", "currency": c.currency, "account_id": f"{c.platform}-001",
-                "campaign_name": c.name, "channel": c.channel, "impressions": clicks * rng.randint(20, 60),
-                "clicks": clicks, "leads": ""})
-    written["ad_spend.csv"] = _write(exports_dir / "ad_spend.csv", spend_rows)
+            spend = round(spend, 2)
+            report_rows[c.platform].append(REPORTS[c.platform][3](day, c, spend, clicks * rng.randint(20, 60), clicks))
+    for platform, (name, preamble, header, _) in REPORTS.items():
+        written[name] = _write_report(exports_dir / name, preamble, header, report_rows[platform])
 
     # Companies and their contacts.
     channel_weights = {**{c.campaign_id: 0.53 * c.daily_budget / sum(x.daily_budget for x in CAMPAIGNS)

@@ -30,10 +30,11 @@ def table_version(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> Da
 
 
 def settings_version(settings: Settings) -> str:
-    """The part of every built table's code version that is not its own SQL: the settings the SQL reads and the
-    shared macros."""
+    """The part of every built table's code version that is not its own SQL: the settings the SQL reads, the
+    shared macros and the channel map (a file the SQL reads: an edit of it rebuilds what it decides)."""
     text = json.dumps(settings.sql_variables(), default=str, sort_keys=True)
     text += (TRANSFORMS_DIR / "macros.sql").read_text()
+    text += settings.channel_map_path.read_text(encoding="utf-8", errors="replace")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -115,16 +115,18 @@ class RawTableTranslator(DagsterDltTranslator):
 
 
 def ensure_tables(con, dataset: str, tables: dict[str, dict[str, dict]]) -> None:
-    """Create, from their declared dlt columns, the raw tables no sync has filled yet, so that staging always
-    runs (an empty folder or an empty CRM is valid)."""
+    """Create, from their declared dlt columns, the raw tables no sync has filled yet, and add the declared columns
+    an older table lacks, so that staging always runs (an empty folder or an empty CRM is valid; dlt compares with
+    the table's own columns before it adds one)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
     naming = SnakeCaseNaming()  # the names dlt gives columns (AccountId -> account_id)
     for table, columns in tables.items():
-        declared = ", ".join(
-            f'"{naming.normalize_identifier(name)}" {DUCKDB_TYPES.get(hints.get("data_type"), "VARCHAR")}'
-            for name, hints in columns.items())
+        declared = [f'"{naming.normalize_identifier(name)}" {DUCKDB_TYPES.get(hints.get("data_type"), "VARCHAR")}'
+                    for name, hints in columns.items()]
         if declared:
-            con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{table} ({declared})")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{table} ({', '.join(declared)})")
+            for column in declared:
+                con.execute(f"ALTER TABLE {dataset}.{table} ADD COLUMN IF NOT EXISTS {column}")
 
 
 @dataclass(frozen=True)

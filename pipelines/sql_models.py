@@ -2,7 +2,10 @@
 
 Staging is per source: `transforms/staging/<source>/<model>.sql` is the table `staging.<source>_<model>`, which
 maps that source's raw tables onto the canonical model. The canonical table `staging.<model>` is the union of
-those of every configured source, so adding a CRM adds staging files and nothing else.
+those of every configured source, so adding a CRM adds staging files and nothing else. A file at the staging root,
+`transforms/staging/<model>.sql`, is a canonical model of its own; when sources have files of that name too, their
+union is `staging.all_<model>` and the root file finishes it into `staging.<model>` (the channel map applied to
+every source's spend, touchpoints and contacts in one place).
 
 A model's upstream tables are read from its SQL (sqlglot), never listed by hand; its description and column
 definitions come from the comment at the top of the file; its code version is the hash of its text.
@@ -39,6 +42,12 @@ from sqlglot import exp
 from pipelines.warehouse import TRANSFORMS_DIR
 
 LAYERS = ("staging", "intermediate", "marts")
+# Canonical models whose rows a source's own sync and the exports folder may both hold, by the key they meet on.
+# Spend: a platform's API sync is the platform's own record of a campaign's day (restated at each sync); the same
+# platform, campaign and day from the exports folder (a UI report, an ad_spend row) gives way to it, so that spend
+# loaded both ways is counted once.
+EXPORTS_GIVE_WAY = {"spend": ("platform", "campaign_id", "spend_date")}
+EXPORTS = "exports"
 DECLARATION = re.compile(r"^ (key|required):(.*)$")  # a header line `-- key: a, b` (columns are indented deeper)
 COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -160,7 +169,7 @@ class SqlModel:
         present = [table for table in self.union_of if table in existing]
         if not present:
             raise ValueError(f"staging.{self.name}: none of {', '.join(self.union_of)} is built yet")
-        return "\nunion all by name\n".join(f"select * from staging.{table}" for table in present)
+        return _union_sql(self.name, present)
 
     def materialize(self, con: duckdb.DuckDBPyConnection) -> int:
         """Rebuild the table in one transaction, with its definition as table and column comments."""
@@ -183,13 +192,29 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def canonical_union(model: str, sources: list[str]) -> SqlModel:
-    """`staging.<model>`: the rows of every configured source's `staging.<source>_<model>`, matched by name."""
-    header = (f"-- staging.{model}: the canonical {model} of every configured source ({', '.join(sources)}); "
-              "source_system tells them apart.\n")
+def canonical_union(model: str, sources: list[str], name: str | None = None) -> SqlModel:
+    """`staging.<model>` (or `name`): the rows of every configured source's `staging.<source>_<model>`, matched by
+    name."""
+    name = name or model
+    header = (f"-- staging.{name}: the {model} of every configured source ({', '.join(sources)}), as each gives "
+              "them; source_system tells them apart.\n")
     tables = tuple(f"{source}_{model}" for source in sources)
-    body = "\nunion all by name\n".join(f"select * from staging.{table}" for table in tables)
-    return SqlModel("staging", model, header + body + "\n", union_of=tables)
+    return SqlModel("staging", name, header + _union_sql(model, list(tables)) + "\n", union_of=tables)
+
+
+def _union_sql(model: str, tables: list[str]) -> str:
+    """The rows of `tables`; for a model of EXPORTS_GIVE_WAY, the exports' rows whose key another source holds
+    left out."""
+    exports = f"{EXPORTS}_{model}"
+    key = EXPORTS_GIVE_WAY.get(model)
+    others = [table for table in tables if table != exports]
+    selects = [f"select * from staging.{table}" for table in tables]
+    if key and exports in tables and others:
+        synced = " union all ".join(f"select {', '.join(key)} from staging.{table}" for table in others)
+        same = " and ".join(f"synced.{column} = {exports}.{column}" for column in key)
+        selects[tables.index(exports)] = (f"select * from staging.{exports} where not exists "
+                                          f"(select 1 from ({synced}) as synced where {same})")
+    return "\nunion all by name\n".join(selects)
 
 
 def discover_models(sources: tuple[str, ...] = ("exports",), transforms_dir: Path = TRANSFORMS_DIR) -> list[SqlModel]:
@@ -201,8 +226,12 @@ def discover_models(sources: tuple[str, ...] = ("exports",), transforms_dir: Pat
             name = f"{source}_{path.stem}"
             models[("staging", name)] = SqlModel.from_file("staging", name, path)
             canonical.setdefault(path.stem, []).append(source)
+    finished = {path.stem: path for path in (transforms_dir / "staging").glob("*.sql")}
     for model, model_sources in sorted(canonical.items()):
-        models[("staging", model)] = canonical_union(model, model_sources)
+        name = f"all_{model}" if model in finished else model
+        models[("staging", name)] = canonical_union(model, model_sources, name)
+    for model, path in sorted(finished.items()):
+        models[("staging", model)] = SqlModel.from_file("staging", model, path)
     for layer in LAYERS[1:]:
         for path in sorted((transforms_dir / layer).glob("*.sql")):
             models[(layer, path.stem)] = SqlModel.from_file(layer, path.stem, path)

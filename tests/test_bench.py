@@ -29,9 +29,9 @@ def test_benchmark_runs_end_to_end_and_writes_markdown_and_json(bench):
     assert set(saved["versions"]) >= {"dlt", "duckdb", "dagster"}
     assert saved["scale"]["spend_rows"] == 2_000
     assert all(FIGURE_KEYS <= set(figure) for figure in saved["figures"])
-    # ingest; four of incremental sync; transforms; attribution and the Markov solve; RSS at two scales and its
-    # growth; dict rows; API sync; a run with nothing new, a run after one new file
-    assert len(saved["figures"]) == 15
+    # ingest; the Google Ads UI export; four of incremental sync; transforms; attribution and the Markov solve; RSS
+    # at two scales and its growth; dict rows; API sync; a run with nothing new, a run after one new file
+    assert len(saved["figures"]) == 16
     markdown = next((tmp_path / "results").glob("*.md")).read_text()
     assert all(f"| {figure['figure']}" in markdown for figure in saved["figures"])
     by_name = {f["figure"].split(" (")[0]: f for f in report["figures"]}
@@ -42,6 +42,8 @@ def test_benchmark_runs_end_to_end_and_writes_markdown_and_json(bench):
     assert no_op["note"].startswith("0 of ") and no_op["ratio"] < 1
     one_file = next(f for name, f in by_name.items() if name.startswith("payback run after one new costs file"))
     assert one_file["met"] and 0 < one_file["ours_s"] <= one_file["reference_s"]
+    ui_export = next(f for name, f in by_name.items() if name.startswith("Google Ads UI export of 2,000 rows"))
+    assert ui_export["ours_s"] > 0 and ui_export["reference_s"] > 0 and ui_export["target"] == "≤ 1.5×"
     dicts = by_name["API rows as dicts through dlt with parquet, per row / DuckDB read_csv per row"]
     assert dicts["ours_s"] > 0 and dicts["reference_s"] > 0 and dicts["target"] == "≤ 25×"
     api = next(f for f in report["figures"] if f["figure"].startswith("API sync"))

@@ -70,8 +70,9 @@ def test_cost_micros_to_the_cent_across_customers_and_stream_batches(tmp_path, g
     assert api_rows(tmp_path, "select cost_micros, clicks, conversions from raw_google_ads.campaign_daily "
                               "where account_id = '5550001111' order by date") == [(500_000, 0, 0.0),
                                                                                    (1_999_990_000, 30, 0.5)]
+    # No channel of its own: staging.spend gives it from the channel map, as to every source's spend.
     assert staged(tmp_path, "google_ads/spend", "select distinct platform, channel, source_system from staged") == [
-        ("google_ads", "paid_search", "google_ads")]
+        ("google_ads", None, "google_ads")]
 
 
 def test_same_spend_through_the_api_and_the_ui_export_to_the_cent(tmp_path, google):

@@ -1,5 +1,6 @@
-"""A non-editable `pip install .` carries what Payback runs, the SQL transforms as package data, and nothing it
-does not: the local API servers (tests/fake_apis/) and the benchmark (bench/) stay in the project's folder."""
+"""A non-editable `pip install .` carries what Payback runs, the SQL transforms and the channel map as package
+data, and nothing it does not: the local API servers (tests/fake_apis/) and the benchmark (bench/) stay in the
+project's folder."""
 
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ def test_the_wheel_holds_every_sql_transform(tmp_path):
                     str(tmp_path), str(source)], check=True, capture_output=True, cwd=tmp_path)
     names = set(zipfile.ZipFile(next(tmp_path.glob("payback-*.whl"))).namelist())
     expected = {path.relative_to(ROOT).as_posix() for path in (ROOT / "transforms").rglob("*.sql")}
+    expected.add("transforms/channel_map.csv")  # the shipped channel map the SQL reads
     assert expected and expected <= names
     assert "pipelines/cli.py" in names
     assert not {name for name in names if name.startswith(("tests/", "bench/")) or "fake_apis" in name}

@@ -48,3 +48,16 @@ create or replace temp macro exact_avg(x) as exact_sum(x) / count(x);
 -- A sum of attribution credits (each a share of one conversion, at most 1), as exact and order-free as exact_sum but
 -- held in 64 bits per value, which sums faster.
 create or replace temp macro exact_credit_sum(x) as cast(sum(cast(x as decimal(18, 9))) as double);
+
+-- A channel, platform or UTM value as every source's is compared (the same as pipelines/channel_map.py): lower case,
+-- each run of characters other than letters and digits one `_`, none at either end ('Paid Search' = 'paid-search' =
+-- 'paid_search'); NULL when nothing is left.
+create or replace temp macro channel_name(value) as
+    nullif(trim(regexp_replace(lower(trim(value)), '[^a-z0-9]+', '_', 'g'), '_'), '');
+
+-- What a row of spend, touchpoints or contacts says about its channel, as it says it: the key of staging.channels,
+-- which gives the channel the channel map assigns to it.
+create or replace temp macro channel_key(platform, campaign_id, campaign_name, utm_source, utm_medium, label) as
+    {'platform': cast(platform as varchar), 'campaign_id': cast(campaign_id as varchar),
+     'campaign_name': cast(campaign_name as varchar), 'utm_source': cast(utm_source as varchar),
+     'utm_medium': cast(utm_medium as varchar), 'label': cast(label as varchar)};

@@ -18,41 +18,46 @@ is recognised here by its header row (found among its first lines, after any pre
   `Clicks`, `Conversions`, `Leads`.
 
 Column names match case-insensitively, ignoring surrounding spaces. Without a campaign id column a campaign is
-identified by its name. Numbers: `1,234.56` and `1.234,56` are both read (a single separator followed by
-exactly three digits is a thousands separator: `1,000` is a thousand), a currency sign is ignored, `--` is empty.
+identified by its name (such rows cannot meet the platform's API rows, which carry the id). Numbers: `1,234.56`
+and `1.234,56` are both read (`1,000` is a thousand, `1.000` is one), a currency sign is ignored, `--` is empty.
 Dates: ISO (`2024-01-31`), `Jan 31, 2024`, `31 Jan 2024`, and slashed dates, read day first when some day of the
 file is above 12 in the first place, else month first (`1/31/2024`); a time after the date is ignored.
 
-A row that cannot be read (no date, spend or currency, a number that is not one) is returned as a reject with its
-line, a reason naming the column and the fix, and the row as read; every other row loads.
+DuckDB reads the report (`report_query`): the preamble skipped, the header row found first, every value as text,
+typed in SQL (a value DuckDB casts itself takes the fast path; only the others are read by their form), `Total`
+rows marked `_skip`. The query has the columns of the `ad_spend` export kind, so that the export sync loads it as it
+loads an `ad_spend` file. A row that cannot be read (no date, spend or currency, a number that is not one) gets a
+`_reject_reason` naming the report's column and the fix, and its row as read; every other row loads.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import json
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from pipelines.exports.encoding import UTF_8
-from pipelines.exports.encoding import detect as detect_encoding
+from pipelines.exports import encoding
+from pipelines.exports.contract import DateWindow
 from pipelines.exports.iso4217 import CODES as CURRENCY_CODES
 
 BATCH_ROWS = 50_000
 HEADER_SEARCH_ROWS = 30  # a report's header row is among its first rows
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", "\t", ";")
-EMPTY = {"", "--", "-", "—", "n/a"}
+EMPTY = ("", "--", "-", "—", "n/a")
+MAX_LINE_BYTES = 32 * 1024 * 1024  # as the export reader: a runaway value is one rejected row, not a failed file
+REPORT_SUFFIXES = (".csv", ".tsv", ".txt")  # the files looked into for a report
 
-# The rows: the ad_spend columns (typed as the contract types them), conversions, and where each row came from.
-# A row with a `reject_reason` is a reject (its `raw_row` is the row as read); the others are ad_spend rows.
+# The rows `read_ad_report` returns: the ad_spend columns (typed as the contract types them), conversions, and where
+# each row came from. A row with a `reject_reason` is a reject (its `raw_row` is the row as read).
 SCHEMA = pa.schema([
     ("date", pa.date32()), ("platform", pa.string()), ("campaign_id", pa.string()), ("spend", pa.float64()),
     ("currency", pa.string()), ("account_id", pa.string()), ("campaign_name", pa.string()),
@@ -60,6 +65,8 @@ SCHEMA = pa.schema([
     ("conversions", pa.float64()), ("line", pa.int64()), ("reject_reason", pa.string()), ("raw_row", pa.string()),
 ])
 NUMBER_FIELDS = ("impressions", "clicks", "leads", "conversions")
+OUTPUT_COLUMNS = ("date", "platform", "campaign_id", "spend", "currency", "account_id", "campaign_name", "channel",
+                  *NUMBER_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,6 @@ class AdReportFormat:
     name: str
     title: str
     platform: str
-    channel: str
     how: str  # where the report comes from and what it holds, for the message about unrecognised files
     # Field -> header names it may have (regular expressions on the name in lower case with single spaces), in
     # order of preference. `day` is a one-day column; `starts`/`ends` a row's reporting range, used when there is
@@ -78,7 +84,7 @@ class AdReportFormat:
 
 FORMATS = (
     AdReportFormat(
-        "google_ads_campaign_report", "Google Ads campaign report", "google_ads", "paid_search",
+        "google_ads_campaign_report", "Google Ads campaign report", "google_ads",
         "Campaigns view segmented by Day, downloaded as CSV or Excel CSV: Day, Campaign, Campaign ID, Currency "
         "code, Cost, Impr., Clicks, Conversions",
         {"day": ("day", "date"), "campaign_name": ("campaign", "campaign name"), "campaign_id": ("campaign id",),
@@ -86,7 +92,7 @@ FORMATS = (
          "spend": (r"cost(?: \((?P<cur>[a-z]{3})\))?",), "impressions": (r"impr\.?", "impressions"),
          "clicks": ("clicks",), "conversions": ("conversions",)}),
     AdReportFormat(
-        "meta_ads_manager_export", "Meta Ads Manager export", "meta_ads", "paid_social",
+        "meta_ads_manager_export", "Meta Ads Manager export", "meta_ads",
         "Ads Manager, Campaigns, Breakdown by Day, Export table data (.csv): Day or Reporting starts, Campaign name, "
         "Campaign ID, Amount spent (EUR), Impressions, Link clicks, Results",
         {"day": ("day", "date"), "starts": ("reporting starts",), "ends": ("reporting ends",),
@@ -96,7 +102,6 @@ FORMATS = (
          "leads": ("leads",), "conversions": ("results",)}),
     AdReportFormat(
         "linkedin_campaign_performance", "LinkedIn Campaign Manager campaign performance export", "linkedin_ads",
-        "paid_social",
         "Campaign Manager, Analyze, Export, Campaign performance with a Daily time breakdown: Start Date (in UTC), "
         "Campaign Name, Campaign ID, Currency, Total Spent, Impressions, Clicks, Conversions",
         {"day": ("day", "date"), "starts": (r"start date(?: \(in utc\))?",),
@@ -121,30 +126,20 @@ def not_recognised(name: str) -> str:
 
 @dataclass(frozen=True)
 class _Layout:
-    """Where a report's data is: its format, encoding, delimiter, header row and the column of each field."""
+    """Where a report's data is: its format, encoding, delimiter, header line and the column of each field."""
     format: AdReportFormat
     encoding: str
     delimiter: str
-    header_row: int  # index of the header among the file's CSV rows
+    header_line: int  # index (from 0) of the header among the file's lines
     header: tuple[str, ...]
     columns: dict[str, int]
     header_currency: str | None
     preamble_account: str | None
+    slashed_dates: bool  # some date among the first rows is slashed (1/31/2024): which comes first must be found
 
 
 def normalize(name: str) -> str:
     return re.sub(r"\s+", " ", name.replace("\ufeff", "").strip().lower())
-
-
-def _encoding(path: Path) -> str:
-    """The codec to read the file with: what the export reader detects (a byte order mark for UTF-8 or UTF-16, the
-    Excel flavour; else UTF-8 when it decodes, else Windows-1252), a UTF-8 byte order mark dropped."""
-    encoding = detect_encoding(path)
-    return "utf-8-sig" if encoding == UTF_8 else encoding
-
-
-def _open(path: Path, encoding: str) -> io.TextIOWrapper:
-    return path.open("r", encoding=encoding, errors="replace", newline="")
 
 
 def _match(header: list[str], patterns: tuple[str, ...]) -> tuple[int, re.Match] | None:
@@ -170,15 +165,25 @@ def _layout_of(header: list[str], fmt: AdReportFormat) -> tuple[dict[str, int], 
     return columns, currency
 
 
+SLASHED = r"(\d{1,2})/(\d{1,2})/(\d{4})"
+TIME_AFTER_DATE = r"[ T]\d{1,2}:\d{2}.*$"
+
+
 def _layout(path: Path) -> _Layout | None:
-    if not path.is_file() or path.stat().st_size == 0:
-        return None
-    encoding = _encoding(path)
-    with _open(path, encoding) as handle:
-        sample = handle.read(SAMPLE_BYTES)
-    lines = sample.splitlines()[:HEADER_SEARCH_ROWS]
+    """The report's layout, from its first lines (the encoding as the export reader detects it: a byte order mark
+    for UTF-8 or UTF-16, the Excel flavour; else UTF-8 when it decodes, else Windows-1252)."""
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return None
+        detected = encoding.detect(path)
+        codec = "utf-8-sig" if detected == encoding.UTF_8 else detected
+        with path.open("r", encoding=codec, errors="replace", newline="") as handle:
+            sample = handle.read(SAMPLE_BYTES)
+    except OSError:
+        return None  # the export sync reports a file it cannot read
+    lines = re.split(r"\r\n|\n|\r", sample)[:HEADER_SEARCH_ROWS]
     for delimiter in DELIMITERS:
-        rows = list(csv.reader(lines, delimiter=delimiter))
+        rows = [next(csv.reader([line], delimiter=delimiter), []) for line in lines]
         for index, row in enumerate(rows):
             if len(row) < 3:
                 continue
@@ -187,154 +192,198 @@ def _layout(path: Path) -> _Layout | None:
                 if found:
                     preamble = " ".join(" ".join(r) for r in rows[:index])
                     account = re.search(r"account id\W*(\d+)", preamble, re.IGNORECASE)
-                    return _Layout(fmt, encoding, delimiter, index, tuple(row), found[0], found[1],
-                                   account.group(1) if account else None)
+                    dates = [r[found[0][f]] for r in rows[index + 1:] for f in ("day", "starts", "ends")
+                             if f in found[0] and found[0][f] < len(r)]
+                    slashed = any(re.match(SLASHED, value.strip()) for value in dates)
+                    return _Layout(fmt, detected, delimiter, index, tuple(row), found[0], found[1],
+                                   account.group(1) if account else None, slashed)
     return None
 
 
 def detect_ad_report(path: Path) -> AdReportFormat | None:
     """Which ad platform report the file is (from its content, not its name); None when it is none of them."""
-    layout = _layout(Path(path))
+    path = Path(path)
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        return None
+    layout = _layout(path)
     return layout.format if layout else None
 
 
-def parse_number(text: str | None) -> Decimal | None:
-    """A number as a report writes it (see the module docstring); None when empty; ValueError when not one."""
-    value = re.sub(r"[\s\u00a0\u202f$€£¥%]", "", text or "")
-    if value.lower() in EMPTY:
-        return None
-    try:
-        if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?|-?\d+(\.\d+)?", value):
-            return Decimal(value.replace(",", ""))
-        if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?|-?\d+,\d+", value):
-            return Decimal(value.replace(".", "").replace(",", "."))
-    except InvalidOperation:
-        pass
-    raise ValueError(text)
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _relation(layout: _Layout, text_path: Path) -> tuple[str, list[str], str]:
+    """The FROM clause reading the data rows (every value as text, the header's columns as `c0`, `c1`…, one spare
+    column that takes a row's values beyond the header); the names, and the spare's."""
+    names = [f"c{i}" for i in range(len(layout.header))]
+    spare = f"c{len(names)}"
+    types = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in [*names, spare])
+    return (f"read_csv({_literal(str(text_path))}, auto_detect=false, delim={_literal(layout.delimiter)}, "
+            f"quote='\"', escape='\"', header=false, skip={layout.header_line + 1}, columns={{{types}}}, "
+            f"all_varchar=true, null_padding=true, strict_mode=false, max_line_size={MAX_LINE_BYTES})"), names, spare
+
+
+def _text(column: str) -> str:
+    """A value as trimmed text, NULL when empty or a placeholder (`--`). Only a value that starts or ends with a
+    space is trimmed (`trim` copies every value it is given)."""
+    empty = ", ".join(_literal(e) for e in EMPTY)
+    return (f"CASE WHEN {column} IN ({empty}, 'N/A') THEN NULL "
+            f"WHEN prefix({column}, ' ') OR suffix({column}, ' ') THEN "
+            f"CASE WHEN lower(trim({column})) NOT IN ({empty}) THEN trim({column}) END ELSE {column} END")
+
+
+POINT_THOUSANDS = r"-?\d{1,3}(,\d{3})+(\.\d+)?"  # 1,234.56
+COMMA_DECIMAL = r"-?\d{1,3}(\.\d{3})+(,\d+)?|-?\d+,\d+"  # 1.234,56  12,5
+
+
+def _number(column: str) -> str:
+    """A number as a report writes it, NULL when it is not one (see the module docstring). DuckDB's own cast reads
+    most values; then `1,234.56` as it is, the commonest other form; then every form, with spaces and a currency
+    sign taken out first."""
+    bare = f"regexp_replace({column}, '[\\s\u00a0\u202f$€£¥%]', '', 'g')"
+    by_form = (f"try_cast(CASE WHEN regexp_full_match({bare}, '{POINT_THOUSANDS}') THEN replace({bare}, ',', '') "
+               f"WHEN regexp_full_match({bare}, '{COMMA_DECIMAL}') THEN replace(replace({bare}, '.', ''), ',', '.') "
+               "END AS DOUBLE)")
+    return (f"coalesce(try_cast({column} AS DOUBLE), CASE WHEN regexp_full_match({column}, '{POINT_THOUSANDS}') "
+            f"THEN try_cast(replace({column}, ',', '') AS DOUBLE) ELSE {by_form} END)")
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%b %d, %Y", "%B %d, %Y", "%a, %b %d, %Y", "%d %b %Y", "%d %B %Y",
                 "%d.%m.%Y")
-SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
-def parse_date(text: str | None, day_first: bool) -> date | None:
-    """A report's day (see the module docstring); None when empty; ValueError when not a date."""
-    value = re.sub(r"(?:[ T]\d{1,2}:\d{2}.*)$", "", (text or "").strip())
-    if value.lower() in EMPTY:
-        return None
-    slashed = SLASHED.fullmatch(value)
-    if slashed:
-        first, second, year = (int(part) for part in slashed.groups())
-        day, month = (first, second) if day_first else (second, first)
-        return date(year, month, day)
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
+def _date(column: str, day_first: bool) -> str:
+    """A report's day, NULL when it is not one: ISO first (DuckDB's cast), then the other forms, a time after the
+    date dropped."""
+    day = f"regexp_replace(trim({column}), '{TIME_AFTER_DATE}', '')"
+    formats = ", ".join(_literal(f) for f in (*DATE_FORMATS, "%d/%m/%Y" if day_first else "%m/%d/%Y"))
+    return f"coalesce(try_cast({column} AS DATE), CAST(try_strptime({day}, [{formats}]) AS DATE))"
 
 
-def _cell(row: list[str], layout: _Layout, field: str) -> str | None:
-    index = layout.columns.get(field)
-    if index is None or index >= len(row):
-        return None
-    value = row[index].strip()
-    return None if value.lower() in EMPTY else value
-
-
-def _data_rows(layout: _Layout, path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line, cells) of each data row: after the header, without blank rows and `Total` footer rows."""
-    with _open(path, layout.encoding) as handle:
-        reader = csv.reader(handle, delimiter=layout.delimiter)
-        for index, row in enumerate(reader):
-            if index <= layout.header_row or not any(cell.strip() for cell in row):
-                continue
-            if row[0].strip().lower().startswith("total"):
-                continue
-            yield reader.line_num, row
-
-
-def _day_first(layout: _Layout, path: Path) -> bool:
-    """Whether the file's slashed dates put the day first: yes when some first number is above 12."""
-    day_first = month_first = False
-    for _, row in _data_rows(layout, path):
-        for field in ("day", "starts", "ends"):
-            slashed = SLASHED.fullmatch(re.sub(r"(?:[ T]\d{1,2}:\d{2}.*)$", "", _cell(row, layout, field) or ""))
-            if slashed:
-                day_first |= int(slashed.group(1)) > 12
-                month_first |= int(slashed.group(2)) > 12
+def _day_first(con: duckdb.DuckDBPyConnection, layout: _Layout, relation: str, names: list[str], path: Path) -> bool:
+    """Whether the file's slashed dates put the day first: yes when some first number is above 12. A pass over the
+    date columns, taken only when the first rows hold a slashed date."""
+    if not layout.slashed_dates:
+        return False
+    values = [f"regexp_extract(trim({names[layout.columns[f]]}), '^{SLASHED}', ['first', 'second'])"
+              for f in ("day", "starts", "ends") if f in layout.columns]
+    [(day_first, month_first)] = con.execute(
+        "SELECT coalesce(bool_or(try_cast(v.first AS INTEGER) > 12), false), "
+        "coalesce(bool_or(try_cast(v.second AS INTEGER) > 12), false) "
+        f"FROM (SELECT unnest([{', '.join(values)}]) AS v FROM {relation})").fetchall()
     if day_first and month_first:
         raise AdReportError(f"{path.name}: its dates mix day/month/year and month/day/year; export it again with "
                             "one date format (ISO 2024-01-31 is safest)")
     return day_first
 
 
-def _row(line: int, row: list[str], layout: _Layout, day_first: bool) -> dict:
-    fmt, header = layout.format, layout.header
-    out: dict = {"platform": fmt.platform, "channel": fmt.channel, "line": line, "reject_reason": None,
-                 "raw_row": None}
-    problems: list[str] = []
-
-    def column(field: str) -> str:
-        return header[layout.columns[field]].strip()
-
-    day_field = "day" if "day" in layout.columns else "starts"
-    try:
-        out["date"] = parse_date(_cell(row, layout, day_field), day_first)
-        end = parse_date(_cell(row, layout, "ends"), day_first) if day_field == "starts" else None
-    except ValueError as error:
-        out["date"], end = None, None
-        problems.append(f"{column(day_field)} {str(error)!r} is not a date")
-    if out["date"] is None and not problems:
-        problems.append(f"{column(day_field)} is empty: every row needs its day")
-    if out["date"] and end and end != out["date"]:
-        problems.append(f"the row covers {out['date']} to {end}, not one day: export the report broken down by "
-                        "day")
-    out["campaign_name"] = _cell(row, layout, "campaign_name")
-    out["campaign_id"] = _cell(row, layout, "campaign_id") or out["campaign_name"]
-    if out["campaign_id"] is None:
-        problems.append(f"{column('campaign_name')} is empty: every row needs its campaign")
-    out["account_id"] = _cell(row, layout, "account_id") or layout.preamble_account
-    currency = _cell(row, layout, "currency") or layout.header_currency
-    out["currency"] = currency.upper() if currency else None
-    if currency is None:
-        problems.append("no currency: add the currency column to the report (or export with the currency code in "
-                        "the spend column's name)")
-    elif out["currency"] not in CURRENCY_CODES:
-        problems.append(f"currency {currency!r} is not an ISO 4217 code (EUR, USD…)")
-    for field in ("spend", *NUMBER_FIELDS):
-        if field not in layout.columns:
-            out[field] = None
-            continue
-        try:
-            value = parse_number(_cell(row, layout, field))
-        except ValueError as error:
-            value = None
-            problems.append(f"{column(field)} {str(error)!r} is not a number")
-        out[field] = float(value) if value is not None else None
-    if out["spend"] is None and not any(column("spend") in p for p in problems):
-        problems.append(f"{column('spend')} is empty: every row needs its spend")
-    if problems:
-        out["reject_reason"] = "; ".join(problems)
-        out["raw_row"] = json.dumps(dict(zip(header, row, strict=False)), ensure_ascii=False)
-    return out
-
-
-def read_ad_report(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """The rows of an ad platform report as `SCHEMA` batches: ad_spend rows, and rejects (with `reject_reason`).
-    Raises AdReportError when the file is no report this module understands."""
+def report_query(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path,
+                 date_window: DateWindow | None = None) -> tuple[str, int]:
+    """The SELECT reading an ad platform report as `ad_spend` rows (OUTPUT_COLUMNS), with `_reject_reason` (NULL
+    for a good row), `_raw_row` (a rejected row as read, as JSON, by the report's column names) and `_skip` (a
+    `Total` or empty row, which is no data); and the line of its first row. A report not in UTF-8 is read from a
+    UTF-8 copy written to `scratch`. Raises AdReportError when the file is no report this module understands."""
     path = Path(path)
     layout = _layout(path)
     if layout is None:
         raise AdReportError(not_recognised(path.name))
-    day_first = _day_first(layout, path)
-    rows: list[dict] = []
-    for line, row in _data_rows(layout, path):
-        rows.append(_row(line, row, layout, day_first))
-        if len(rows) >= batch_rows:
-            yield pa.RecordBatch.from_pylist(rows, schema=SCHEMA)
-            rows = []
-    if rows:
-        yield pa.RecordBatch.from_pylist(rows, schema=SCHEMA)
+    window = date_window or DateWindow.around(date.today())
+    relation, names, spare = _relation(layout, encoding.utf8_path(path, scratch))
+    day_first = _day_first(con, layout, relation, names, path)
+    fmt = layout.format
+
+    def col(field: str) -> str:
+        return names[layout.columns[field]]
+
+    def label(field: str) -> str:
+        return layout.header[layout.columns[field]].strip().replace("'", "''")
+
+    # Each output value, then a cheap test that a row may be bad and the reason it is, per check.
+    values: dict[str, str] = {}
+    suspects: list[str] = []
+    reasons: list[str] = []
+    day_field = "day" if "day" in layout.columns else "starts"
+    values["date"] = _date(col(day_field), day_first)
+    values["_date_text"] = _text(col(day_field))
+    suspects.append("date IS NULL")
+    reasons.append(f"CASE WHEN date IS NULL AND _date_text IS NOT NULL "
+                   f"THEN '{label(day_field)} ''' || _date_text || ''' is not a date' "
+                   f"WHEN date IS NULL THEN '{label(day_field)} is empty: every row needs its day' END")
+    first, after = f"DATE '{window.first}'", f"DATE '{window.last + timedelta(days=1)}'"
+    suspects.append(f"date < {first} OR date >= {after}")
+    reasons.append(f"CASE WHEN date < {first} OR date >= {after} THEN '{label(day_field)} ' || date || "
+                   f"' is out of range (expected {window.first} to {window.last}: PAYBACK_MIN_DATE, "
+                   "PAYBACK_MAX_FUTURE_YEARS)' END")
+    if day_field == "starts" and "ends" in layout.columns:
+        values["_ends"] = _date(col("ends"), day_first)
+        suspects.append("_ends <> date")
+        reasons.append("CASE WHEN _ends <> date THEN 'the row covers ' || date || ' to ' || _ends || "
+                       "', not one day: export the report broken down by day' END")
+    values["campaign_name"] = _text(col("campaign_name"))
+    values["campaign_id"] = (f"coalesce({_text(col('campaign_id'))}, {values['campaign_name']})"
+                             if "campaign_id" in layout.columns else values["campaign_name"])
+    suspects.append("campaign_id IS NULL")
+    reasons.append(f"CASE WHEN campaign_id IS NULL THEN '{label('campaign_name')} is empty: every row needs its "
+                   "campaign' END")
+    account = _literal(layout.preamble_account) if layout.preamble_account else "CAST(NULL AS VARCHAR)"
+    values["account_id"] = (f"coalesce({_text(col('account_id'))}, {account})" if "account_id" in layout.columns
+                            else account)
+    header_currency = _literal(layout.header_currency) if layout.header_currency else "CAST(NULL AS VARCHAR)"
+    values["_currency_text"] = (f"coalesce({_text(col('currency'))}, {header_currency})"
+                                if "currency" in layout.columns else header_currency)
+    values["currency"] = "upper(_currency_text)"
+    unknown = f"try_cast(currency AS ENUM({', '.join(_literal(code) for code in CURRENCY_CODES)})) IS NULL"
+    suspects.append(f"currency IS NULL OR {unknown}")
+    reasons.append("CASE WHEN currency IS NULL THEN 'no currency: add the currency column to the report (or export "
+                   "with the currency code in the spend column''s name)' "
+                   f"WHEN {unknown} THEN 'currency ''' || _currency_text || "
+                   "''' is not an ISO 4217 code (EUR, USD…)' END")
+    for field in ("spend", *NUMBER_FIELDS):
+        if field not in layout.columns:
+            values[field] = "CAST(NULL AS DOUBLE)"
+            continue
+        values[f"_{field}_text"] = _text(col(field))
+        values[field] = f"CASE WHEN _{field}_text IS NOT NULL THEN {_number(col(field))} END"
+        bad = f"({field} IS NULL AND _{field}_text IS NOT NULL) OR NOT isfinite({field})"
+        suspects.append(bad)
+        reasons.append(f"CASE WHEN {bad} THEN '{label(field)} ''' || _{field}_text || ''' is not a number' END")
+    suspects.append("spend IS NULL")
+    reasons.append(f"CASE WHEN spend IS NULL AND _spend_text IS NULL THEN '{label('spend')} is empty: every row "
+                   "needs its spend' END")
+    suspects.append(f"{spare} IS NOT NULL")
+    reasons.append(f"CASE WHEN {spare} IS NOT NULL THEN 'more values than the header has columns' END")
+    values["platform"] = _literal(fmt.platform)
+    # No channel of its own: staging.spend gives it from the channel map (platform and campaign name).
+    values["channel"] = "CAST(NULL AS VARCHAR)"
+    raw_row = "json_object(" + ", ".join(f"{_literal(h)}, {n}" for h, n in zip(layout.header, names, strict=True)) + ")"
+    skip = (f"coalesce(lower(ltrim({names[0]})) LIKE 'total%', false) "
+            f"OR ({' AND '.join(f'{n} IS NULL' for n in names)})")
+    # Layers, so that each value is computed once: the typed values beside the file's, then the reasons (spelled
+    # out only for a suspect row), then the raw row of a rejected one.
+    typed = ", ".join(f"{sql} AS {name}" for name, sql in values.items())  # each may use one before it
+    reason = (f"CASE WHEN NOT _skip AND ({' OR '.join(f'({s})' for s in suspects)}) "
+              f"THEN nullif(concat_ws('; ', {', '.join(reasons)}), '') END")
+    query = (f"SELECT {', '.join(OUTPUT_COLUMNS)}, _reject_reason, "
+             f"CASE WHEN _reject_reason IS NOT NULL THEN CAST({raw_row} AS VARCHAR) END AS _raw_row, _skip FROM ("
+             f"SELECT *, {reason} AS _reject_reason FROM ("
+             f"SELECT *, {typed} FROM ("
+             f"SELECT {', '.join(names)}, {spare}, {skip} AS _skip FROM {relation})))")
+    return query, layout.header_line + 2
+
+
+def read_ad_report(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """The rows of an ad platform report as `SCHEMA` batches: ad_spend rows, and rejects (with `reject_reason`),
+    each with its line. Raises AdReportError when the file is no report this module understands."""
+    with duckdb.connect() as con, tempfile.TemporaryDirectory(prefix="ad-report-") as scratch:
+        query, first_line = report_query(con, Path(path), Path(scratch))
+        offset = 0
+        for batch in con.sql(query).to_arrow_reader(batch_rows):
+            table = pa.Table.from_batches([batch])
+            lines = pa.array(range(offset + first_line, offset + first_line + table.num_rows), pa.int64())
+            offset += table.num_rows
+            table = table.append_column("line", lines).filter(pc.invert(table["_skip"]))
+            table = table.rename_columns([{"_reject_reason": "reject_reason", "_raw_row": "raw_row"}.get(n, n)
+                                          for n in table.column_names])
+            if table.num_rows:
+                yield from table.select(SCHEMA.names).cast(SCHEMA).to_batches()

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.exports import encoding
+from pipelines.exports.ad_reports import AdReportError, report_query
 from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, DateWindow, ExportKind
 from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.iso4217 import CODES as CURRENCY_CODES
@@ -380,6 +381,12 @@ class FilePlan:
     keys_counted: bool = True  # False: keys_unique is assumed, and read_file checks it once the file is read
     error: str | None = None  # the whole file breaks the contract
     readable: bool = True  # False: the file could not be opened (not recorded as read: the next sync tries again)
+    skips_rows: bool = False  # the query marks rows that are no data (`_skip`: an ad report's totals)
+
+    @property
+    def data_query(self) -> str | None:
+        """The query without the rows that are no data: what the keys are counted on."""
+        return f"SELECT * FROM ({self.query}) WHERE NOT _skip" if self.skips_rows and self.query else self.query
 
 
 def _unreadable(path: Path) -> str | None:
@@ -396,8 +403,10 @@ def _unreadable(path: Path) -> str | None:
 
 
 def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: ExportKind,
-              count_keys: bool = True, date_window: DateWindow | None = None, scratch: Path | None = None) -> FilePlan:
-    """Type the file and, with `count_keys`, count its keys. Only the key columns are read for the count (DuckDB
+              count_keys: bool = True, date_window: DateWindow | None = None, scratch: Path | None = None,
+              ad_report: bool = False) -> FilePlan:
+    """Type the file (an ad platform's UI report, with `ad_report`, read by `ad_reports.report_query` into the
+    ad_spend columns) and, with `count_keys`, count its keys. Only the key columns are read for the count (DuckDB
     prunes the rest of the query), but it is still a pass over the file. Only when
     a key repeats are the repeated versions listed, in a second pass: keys that repeat with different
     `updated_at` are fine (the latest wins on load), a repeated (key, `updated_at`) is not.
@@ -405,18 +414,23 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
     unreadable = _unreadable(path)
     if unreadable:
         return FilePlan(relative, kind, error=unreadable, readable=False)
+    scratch = scratch or Path(tempfile.gettempdir())
     try:
-        query, first_line = build_query(con, path, kind, date_window, scratch)
+        query, first_line = (report_query(con, path, scratch, date_window) if ad_report else
+                             build_query(con, path, kind, date_window, scratch))
+        plan = FilePlan(relative, kind, query, first_line, skips_rows=ad_report)
         if not count_keys:
-            return FilePlan(relative, kind, query, first_line, keys_unique=True, keys_counted=False)
+            plan.keys_unique, plan.keys_counted = True, False
+            return plan
         [(keys_repeat,)] = con.execute(
-            _keys_repeat_sql(f"SELECT {_key_hash_sql(kind)} AS key_hash FROM ({query})")).fetchall()
-        duplicates = {version: f"{rows} rows" for version, rows in con.execute(
-            f"SELECT {_version_hash_sql(kind)} AS version, count(*) FROM ({query}) GROUP BY version "
+            _keys_repeat_sql(f"SELECT {_key_hash_sql(kind)} AS key_hash FROM ({plan.data_query})")).fetchall()
+        plan.duplicates = {version: f"{rows} rows" for version, rows in con.execute(
+            f"SELECT {_version_hash_sql(kind)} AS version, count(*) FROM ({plan.data_query}) GROUP BY version "
             "HAVING count(*) > 1").fetchall()} if keys_repeat else {}
-    except (FileContractError, duckdb.Error) as error:
+    except (FileContractError, AdReportError, encoding.EncodingError, duckdb.Error) as error:
         return FilePlan(relative, kind, error=file_error(error))
-    return FilePlan(relative, kind, query, first_line, duplicates, keys_unique=not keys_repeat)
+    plan.keys_unique = not keys_repeat
+    return plan
 
 
 def _content_hash_sql(kind: ExportKind) -> str:
@@ -446,7 +460,8 @@ def add_disagreeing_versions(con: duckdb.DuckDBPyConnection, plans: list[FilePla
     kind = readable[0].kind
     rows = " UNION ALL ".join(
         f"SELECT {literal(plan.relative)} AS file, {_version_hash_sql(kind)} AS version, "
-        f"{_content_hash_sql(kind)} AS content FROM ({plan.query}) WHERE _reject_reason IS NULL" for plan in readable)
+        f"{_content_hash_sql(kind)} AS content FROM ({plan.data_query}) WHERE _reject_reason IS NULL"
+        for plan in readable)
     disagreeing = con.execute(
         f"SELECT version, list(DISTINCT file ORDER BY file) FROM ({rows}) GROUP BY version "
         "HAVING count(DISTINCT content) > 1 AND count(DISTINCT file) > 1").fetchall()
@@ -560,6 +575,10 @@ def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: in
                  f"FROM ({query})")
     offset = 0
     for table in _tables_of(con.sql(query).to_arrow_reader(batch_rows), batch_rows):
+        skipped = None
+        if plan.skips_rows:  # a row that is no data is neither loaded nor rejected; it keeps its line
+            skipped = table["_skip"] if pc.any(table["_skip"]).as_py() else None
+            table = table.drop_columns(["_skip"])
         if rejected_keys is not None:
             key_hashes = table["_key_hash"]
             table = table.drop_columns(["_key_hash"])
@@ -571,7 +590,9 @@ def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: in
             table = table.drop_columns(["_version_hash"])
         bad = pc.is_valid(reasons)
         rejected = len(reasons) - reasons.null_count
-        good = (table.filter(pc.invert(bad)) if rejected else table).drop_columns(["_reject_reason", "_raw_row"])
+        loaded = pc.invert(bad) if skipped is None else pc.invert(pc.or_(bad, skipped))
+        good = (table.filter(loaded) if rejected or skipped is not None else table).drop_columns(
+            ["_reject_reason", "_raw_row"])
         if good.num_rows:
             good_rows.write(good)
         if rejected:

@@ -4,6 +4,10 @@ One resource per export kind. Each loads only the files that changed since the l
 modification time kept in dlt state, which lives in DuckDB), merges rows by primary key (delete-insert; the
 latest `updated_at` wins inside a load), and sends the rows that break the contract to `raw_exports.rejects`.
 A file's good rows reach dlt as one parquet file (`handoff`), its rejects as arrow tables.
+An ad platform's UI report (Google Ads, Meta Ads Manager, LinkedIn Campaign Manager) is recognised by its content,
+whatever its name, and loads into `ad_spend` like an `ad_spend` file (`ad_reports`): merged by the same key, so a
+report dropped again, or one overlapping another, replaces the rows it holds. (Where a platform's API sync holds the
+same platform, campaign and day, the canonical `staging.spend` keeps the API's row: see `sql_models`.)
 Run it with `sync_exports`: a file is read once, on the assumption that each key appears in it once, and the
 rare file that breaks the assumption (or two files that hold one version of a record with different values) sends
 the sync round again with the keys counted first.
@@ -26,6 +30,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.dlt_errors import wrapped_error
+from pipelines.exports.ad_reports import UNDERSTOOD, detect_ad_report
 from pipelines.exports.contract import (
     DATE,
     KINDS,
@@ -158,6 +163,18 @@ def folder_version(exports_dir: Path) -> str:
     return hashlib.sha256(repr([(rel, fingerprint(path)) for rel, path in files.items()]).encode()).hexdigest()[:16]
 
 
+AD_SPEND = "ad_spend"
+
+
+def file_kind(relative: str, path: Path) -> tuple[str | None, bool]:
+    """The export kind a file holds and whether it is an ad platform's UI report: by its name, else (a name of no
+    kind, or an `ad_spend` file) by its content. None for a file of no kind or of an unsupported type."""
+    kind = kind_of(relative)
+    if kind in (None, AD_SPEND) and detect_ad_report(path):
+        return AD_SPEND, True
+    return (kind if path.suffix.lower() in SUPPORTED_SUFFIXES else None), False
+
+
 def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that reads the files. Its memory is capped (it spills to disk past the cap) so that
     reading stays flat in file size."""
@@ -174,8 +191,13 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
         # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again, and one
         # that could not be read at all is kept without them (None), so that the next sync tries it again
         state = dlt.current.resource_state().setdefault("files", {})
-        files = {rel: path for rel, path in list_export_files(exports_dir).items()
-                 if kind_of(rel) == kind.name and path.suffix.lower() in SUPPORTED_SUFFIXES}
+        files, reports = {}, set()
+        for rel, path in list_export_files(exports_dir).items():
+            file_kind_name, report = file_kind(rel, path)
+            if file_kind_name == kind.name:
+                files[rel] = path
+                if report:
+                    reports.add(rel)
         for gone in sorted(set(state) - set(files)):
             if state.pop(gone)[2]:
                 yield _tombstone(gone)
@@ -188,8 +210,8 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
         with _reader_connection(reporting_timezone) as con, ExitStack() as waiting:
             working_dir = dlt.current.pipeline().working_dir
             scratch = Path(waiting.enter_context(tempfile.TemporaryDirectory(prefix="utf8-", dir=working_dir)))
-            plans = [plan_file(con, path, relative, kind, count_keys_first, date_window, scratch)
-                     for relative, path in changed.items()]
+            plans = [plan_file(con, path, relative, kind, count_keys_first, date_window, scratch,
+                               ad_report=relative in reports) for relative, path in changed.items()]
             if count_keys_first:
                 add_disagreeing_versions(con, plans)
             deduplicated = len(plans) == 1 and plans[0].keys_unique
@@ -223,15 +245,15 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
 @dlt.resource(name=REJECTS_TABLE)
 def _unrecognized_files(exports_dir: Path) -> Iterator:
     """Rows and files that broke the export contract, with file, line and reason. The other resources add
-    their rejected rows; this one reports the files whose name matches no export kind."""
+    their rejected rows; this one reports the files that are of no export kind, by name or by content."""
     state = dlt.current.resource_state().setdefault("files", [])
-    current = sorted(rel for rel, path in list_export_files(exports_dir).items()
-                     if kind_of(rel) is None or path.suffix.lower() not in SUPPORTED_SUFFIXES)
+    current = sorted(rel for rel, path in list_export_files(exports_dir).items() if file_kind(rel, path)[0] is None)
     for relative in sorted(set(state) - set(current)):
         yield _tombstone(relative)
     expected = ", ".join(KINDS)
     for relative in sorted(set(current) - set(state)):
-        reason = (f"unknown export file: the name must start with one of {expected}"
+        reason = (f"unknown export file: the name must start with one of {expected}, or the file must be an ad "
+                  f"platform report Payback understands: {UNDERSTOOD}"
                   if kind_of(relative) is None else
                   f"unsupported file type: use one of {', '.join(SUPPORTED_SUFFIXES)}")
         yield _rejects(pa.Table.from_pylist(

@@ -31,7 +31,10 @@ class SourceDeclaration:
     # Payback's. Called when the code location loads: it must not touch the network (tokens are fetched by the
     # first request, when the asset runs).
     build: Callable[[SourceSettings | None, Settings], DltSource]
-    settings: type[SourceSettings] | None = None  # its variables; None: always configured (the exports)
+    settings: type[SourceSettings] | None = None  # its variables; None: configured by Payback's own (`configured_by`)
+    # Without variables of its own: the fields of Payback's `Settings` that configure it, all of them needed (the ECB
+    # rates: `fx_rates_file`); none: always configured (the exports).
+    configured_by: tuple[str, ...] = ()
     default_cron: str | None = "0 5 * * *"  # its own schedule (`<PREFIX>SCHEDULE_CRON` overrides); None: none
     loader_file_format: str | None = "parquet"  # API records arrive as dicts: parquet, never INSERT VALUES
     test_server: str | None = None  # "module:Class" of the local server speaking its API, for tests and bench
@@ -47,6 +50,19 @@ class SourceDeclaration:
     def staging_dir(self) -> Path:
         """Its staging models: `transforms/staging/<name>/<model>.sql` maps its raw tables onto `staging.<model>`."""
         return TRANSFORMS_DIR / "staging" / self.name
+
+    def is_configured(self, settings: Settings) -> bool:
+        if self.settings is not None:
+            return settings.source(self.name).configured
+        return all(getattr(settings, field) not in (None, "") for field in self.configured_by)
+
+    def requirement(self) -> str:
+        """The variables that configure it: `A and B (or C)`."""
+        if self.settings is not None:
+            return self.settings.requirement()
+        from pipelines.config import Settings
+
+        return " and ".join(Settings.variable(field) for field in self.configured_by)
 
     def cron(self, settings: Settings) -> str | None:
         """Its schedule: the cron variable when set, else its default."""

@@ -2,6 +2,12 @@
 -- reporting currency at the rate of its close date (creation date while open), and whether it is its account's
 -- first win (a new customer; any later win is expansion or renewal, never a new customer — METRICS: Customers and
 -- leads). A deal without an account (no live company or contact) is never a first win.
+-- columns:
+--   amount: the deal's amount in its own currency, as the source gives it
+--   currency: the currency of amount (ISO 4217)
+--   amount_reporting: amount in the reporting currency at the rate of its close date (creation date while open);
+--     NULL when that currency has no rate on or before that day
+--   fx_missing: the deal has an amount that could not be converted (left out of every total)
 with dated as (
     select
         deals.*,
@@ -26,7 +32,7 @@ converted as (
 ranked as (
     select
         *,
-        amount_reporting is null as fx_missing,
+        amount is not null and amount_reporting is null as fx_missing,
         status = 'won' and account_id is not null and row_number() over (
             partition by account_id, status = 'won' order by closed_at, deal_id
         ) = 1 as is_first_win

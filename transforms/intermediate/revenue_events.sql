@@ -3,6 +3,11 @@
 -- amount) is revenue too, reducing its period's (METRICS: Refunds). is_purchase: a won deal, or an order with a
 -- positive amount — what keeps a transactional customer active. Rows without a rate keep a NULL
 -- revenue_reporting and fx_missing = true.
+-- columns:
+--   amount: the deal's or order's amount in its own currency
+--   currency: the currency of amount (ISO 4217)
+--   revenue_reporting: amount in the reporting currency at the rate of revenue_date; NULL without a rate
+--   fx_missing: an amount that could not be converted (left out of every total)
 with won_deals as (
     select
         account_id,
@@ -40,4 +45,4 @@ unioned as (
     select * from orders
 )
 
-select *, revenue_reporting is null as fx_missing from unioned
+select *, amount is not null and revenue_reporting is null as fx_missing from unioned

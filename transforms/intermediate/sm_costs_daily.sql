@@ -2,6 +2,11 @@
 -- Paid media spend is one row per campaign and day; every cost ledger line is spread pro rata over its days
 -- (start_date to end_date inclusive), so any period grain sums exactly. amount_reporting uses that day's rate;
 -- NULL (fx_missing) when the currency has none: such rows are left out of totals and flagged.
+-- columns:
+--   amount: the day's cost in its own currency (a ledger line's amount spread evenly over its days)
+--   currency: the currency of amount (ISO 4217)
+--   amount_reporting: amount in the reporting currency at the rate of cost_date; NULL without a rate
+--   fx_missing: amount_reporting is NULL: the row is left out of every total and named by a check
 with paid_media as (
     select
         spend_date as cost_date,

@@ -1,8 +1,9 @@
 -- key: contact_id
 -- required: created_at
 -- staging.exports_contacts: (generic exports) one row per contact (a person in the CRM).
--- Timestamps are UTC; channels are lower-case with underscores so that sources agree. mql_at, sql_at and
--- opportunity_at are the dates the contact reached those lifecycle stages, when the export records them.
+-- Timestamps are UTC; original_channel is as the export gives it (staging.contacts maps it onto our channels).
+-- mql_at, sql_at and opportunity_at are the dates the contact reached those lifecycle stages, when the export
+-- records them.
 with source as (
     select * from raw_exports.contacts
 ),
@@ -20,7 +21,7 @@ renamed as (
         sql_at,
         opportunity_at,
         customer_at,
-        nullif(regexp_replace(lower(trim(original_channel)), '[^a-z0-9]+', '_', 'g'), '') as original_channel,
+        original_channel,
         cast(original_campaign_id as varchar) as original_campaign_id,
         upper(country) as country,
         lower(industry) as industry,

@@ -1,4 +1,4 @@
--- key: rate_date, base_currency, quote_currency
+-- key: source_system, rate_date, base_currency, quote_currency
 -- required: rate
 -- staging.exports_fx: (generic exports) one row per day and currency pair: one base_currency is worth `rate` quote_currency (ECB style).
 with source as (

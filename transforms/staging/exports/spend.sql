@@ -1,9 +1,9 @@
 -- key: spend_date, platform, campaign_id
 -- required: spend, currency
 -- staging.exports_spend: (generic exports) one row per ad platform, campaign and day: paid media spend in the platform's currency.
--- The channel is the export's channel, else the platform name.
 -- columns:
---   conversions: platform-reported conversions; the ad_spend export has none
+--   channel: as the export gives it (staging.spend gives every source's spend its channel from the channel map)
+--   conversions: platform-reported conversions (a UI report's Conversions, Meta's Results); the ad_spend export has none
 with source as (
     select * from raw_exports.ad_spend
 ),
@@ -16,13 +16,13 @@ renamed as (
         cast(account_id as varchar) as ad_account_id,
         cast(campaign_id as varchar) as campaign_id,
         campaign_name,
-        regexp_replace(lower(trim(coalesce(channel, platform))), '[^a-z0-9]+', '_', 'g') as channel,
+        channel,
         spend,
         upper(currency) as currency,
         impressions,
         clicks,
         leads,
-        cast(null as double) as conversions
+        conversions
     from source
 )
 

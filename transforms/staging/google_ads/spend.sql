@@ -1,8 +1,9 @@
 -- key: spend_date, platform, campaign_id
 -- required: spend, currency
 -- staging.google_ads_spend: (Google Ads API) one row per customer, campaign and day: the cost Google reports, in the
--- customer's currency. Days the API restated replaced the old ones at the sync. Channel: paid_search.
+-- customer's currency. Days the API restated replaced the old ones at the sync.
 -- columns:
+--   channel: none of its own: staging.spend gives it from the channel map (platform and campaign name)
 --   spend: cost_micros / 1,000,000 (Google counts cost in millionths of the currency)
 --   conversions: conversions as Google Ads reports them (its conversion actions and attribution model)
 with source as (
@@ -17,7 +18,7 @@ renamed as (
         account_id as ad_account_id,
         campaign_id,
         campaign_name,
-        'paid_search' as channel,
+        cast(null as varchar) as channel,
         cast(cost_micros as double) / 1000000 as spend,
         upper(currency) as currency,
         cast(impressions as double) as impressions,

@@ -28,8 +28,7 @@ renamed as (
         parse_utc(source.hs_lifecyclestage_salesqualifiedlead_date) as sql_at,
         parse_utc(source.hs_lifecyclestage_opportunity_date) as opportunity_at,
         parse_utc(source.hs_lifecyclestage_customer_date) as customer_at,
-        nullif(regexp_replace(lower(trim(source.hs_analytics_source)), '[^a-z0-9]+', '_', 'g'), '')
-            as original_channel,
+        nullif(source.hs_analytics_source, '') as original_channel,
         nullif(source.hs_analytics_source_data_2, '') as original_campaign_id,
         upper(source.country) as country,
         lower(source.industry) as industry,

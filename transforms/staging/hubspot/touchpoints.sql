@@ -30,8 +30,7 @@ renamed as (
         'hubspot-' || touch.stage || ':' || id as touchpoint_id,
         id as contact_id,
         parse_utc(touch.at) as touched_at,
-        coalesce(nullif(regexp_replace(lower(trim(hs_analytics_source)), '[^a-z0-9]+', '_', 'g'), ''), 'unknown')
-            as channel,
+        nullif(hs_analytics_source, '') as channel,
         nullif(hs_analytics_source_data_2, '') as campaign_id,
         case when touch.stage = 'original_source' then 'original_source' else 'lifecycle_' || touch.stage end
             as touch_type

@@ -1,8 +1,9 @@
 -- key: spend_date, platform, campaign_id
 -- required: spend, currency
 -- staging.linkedin_ads_spend: (LinkedIn Marketing API) one row per ad account, campaign and day: the cost LinkedIn
--- reports in the account's currency. Days the API restated replaced the old ones at the sync. Channel: paid_social.
+-- reports in the account's currency. Days the API restated replaced the old ones at the sync.
 -- columns:
+--   channel: none of its own: staging.spend gives it from the channel map (platform and campaign name)
 --   spend: costInLocalCurrency, in the account's currency
 --   leads: one-click leads (LinkedIn Lead Gen Forms)
 --   conversions: external website conversions (LinkedIn Insight Tag conversions)
@@ -18,7 +19,7 @@ renamed as (
         account_id as ad_account_id,
         campaign_id,
         campaign_name,
-        'paid_social' as channel,
+        cast(null as varchar) as channel,
         cost_in_local_currency as spend,
         upper(currency) as currency,
         cast(impressions as double) as impressions,

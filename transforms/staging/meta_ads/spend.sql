@@ -1,8 +1,9 @@
 -- key: spend_date, platform, campaign_id
 -- required: spend, currency
 -- staging.meta_ads_spend: (Meta Marketing API) one row per ad account, campaign and day: the amount spent Meta
--- reports, in the account's currency. Days the API restated replaced the old ones at the sync. Channel: paid_social.
+-- reports, in the account's currency. Days the API restated replaced the old ones at the sync.
 -- columns:
+--   channel: none of its own: staging.spend gives it from the channel map (platform and campaign name)
 --   clicks: all clicks (Meta's `clicks`; link clicks alone are raw_meta_ads.campaign_daily.inline_link_clicks)
 --   leads: Meta's `lead` actions (lead forms on Facebook and Instagram, and pixel leads)
 --   conversions: the total of Meta's `conversions` (its standard conversion events)
@@ -18,7 +19,7 @@ renamed as (
         account_id as ad_account_id,
         campaign_id,
         campaign_name,
-        'paid_social' as channel,
+        cast(null as varchar) as channel,
         spend,
         upper(currency) as currency,
         cast(impressions as double) as impressions,

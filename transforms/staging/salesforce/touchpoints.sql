@@ -2,7 +2,7 @@
 -- required: contact_id, touched_at, channel
 -- staging.salesforce_touchpoints: (Salesforce) one row per CampaignMember: the person (a lead converted since is
 -- its contact) touched by the campaign when it first responded, else when it was added; the channel is the
--- campaign's Type.
+-- campaign's Type (mapped, with its name, by the channel map in staging.touchpoints).
 with members as (
     select * from raw_salesforce.campaign_members
     where not coalesce(is_deleted, false)
@@ -18,9 +18,9 @@ renamed as (
         members.id as touchpoint_id,
         coalesce(members.contact_id, converted.converted_contact_id, members.lead_id) as contact_id,
         coalesce(local_midnight_utc(members.first_responded_date), parse_utc(members.created_date)) as touched_at,
-        coalesce(nullif(regexp_replace(lower(trim(campaigns.type)), '[^a-z0-9]+', '_', 'g'), ''), 'campaign')
-            as channel,
+        nullif(campaigns.type, '') as channel,
         members.campaign_id,
+        campaigns.name as campaign_name,
         'campaign_member' as touch_type
     from members
     left join converted on converted.lead_id = members.lead_id
