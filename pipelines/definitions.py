@@ -81,7 +81,7 @@ def stale_tables_sensor(job, raw: AssetSelection):
                                  "never synced)" if unsynced else ""))
         # One run per stale set and state of the instance: a rebuild that fails is not retried every tick, a
         # sync after it asks again.
-        last_event = max((entry.last_event_storage_id or 0) for entry in entries.values())
+        last_event = max((entry.last_event_storage_id or 0 for entry in entries.values()), default=0)
         names = sorted(key.to_user_string() for key in stale)
         run_key = hashlib.sha256(f"{names}:{last_event}".encode()).hexdigest()[:16]
         return RunRequest(run_key=run_key, asset_selection=sorted(stale))

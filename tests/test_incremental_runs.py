@@ -184,8 +184,8 @@ def test_a_scheduled_sync_is_followed_by_a_rebuild_of_what_it_changed(project):
 
 def test_the_rebuild_sensor_builds_nothing_on_a_source_never_synced(tmp_path, monkeypatch):
     """A new project under `make ui`: the exports were never synced, so the tables reading them cannot be built
-    yet; the sensor waits for the sync instead of starting a run that would fail."""
-    from dagster import build_sensor_context
+    yet; the sensor asks only for what reads no source (the channel map), not for a run that would fail."""
+    from dagster import AssetSelection, build_sensor_context
 
     from pipelines.config import Settings
     from pipelines.definitions import build_definitions
@@ -196,5 +196,7 @@ def test_the_rebuild_sensor_builds_nothing_on_a_source_never_synced(tmp_path, mo
     with DagsterInstance.get() as instance:
         result = defs.resolve_sensor_def("rebuild_stale").evaluate_tick(
             build_sensor_context(instance=instance, definitions=defs))
-    assert result.run_requests == []
-    assert "never synced" in result.skip_message and "raw_exports/deals" in result.skip_message
+    requested = {key for request in result.run_requests for key in request.asset_selection}
+    reads_exports = AssetSelection.groups("raw_exports").downstream().resolve(defs.resolve_asset_graph())
+    assert {key.to_user_string() for key in requested} == {"staging/channel_map"}
+    assert not requested & reads_exports
