@@ -235,6 +235,10 @@ def _summary_row(row: tuple) -> tuple[str, ...]:
             shown(payback, "{:.1f}", payback_status), shown(retention, "{:.1%}"), shown(conversion, "{:.1%}"))
 
 
+def _money(value) -> str:
+    return f"{value:,.0f}" if _defined(value) else "—"
+
+
 def _channel_row(row: tuple) -> tuple[str, ...]:
     channel, spend, customers, cac, ratio, status = row
     def shown(value, pattern: str) -> str:
@@ -249,11 +253,13 @@ def print_summary(settings: Settings) -> None:
     warning when the current settings differ."""
     from pipelines.attribution.summary import channel_summary
     from pipelines.build_info import differences, read_build_info
+    from pipelines.spend_summary import spend_summary
 
     with closing(read_connection(settings)) as con:
         built = read_build_info(con)
         rows = con.execute(SUMMARY_SQL, [built["as_of"]]).fetchall() if built else []
         channels = channel_summary(con) if built else None
+        spend = spend_summary(con, built["reporting_currency"]) if built else None
     if built is None:
         print("These tables were built by an earlier version of Payback, which did not record its settings: run "
               "`payback run` to rebuild.")
@@ -275,6 +281,13 @@ def print_summary(settings: Settings) -> None:
     print("✓ target met · ✗ missed (LTV:CAC below target, payback too slow) · — undefined, never zero: no cost data, "
           "no new")
     print("customer, or no customer lost (no formula LTV). Definitions: docs/metrics.md")
+    title, columns, spend_rows = spend
+    print()
+    print(title)
+    if spend_rows:
+        print_table(columns, [(platform, channel, _money(amount), paid_in, left_out)
+                              for platform, channel, amount, paid_in, left_out in spend_rows],
+                    right=[False, False, True, False, False])
     title, columns, channel_rows = channels
     print()
     print(title)

@@ -59,6 +59,7 @@ class SqlModel:
     sql: str
     path: Path | None = None  # None for the generated canonical unions
     union_of: tuple[str, ...] = ()  # for a canonical union: the per-source staging tables it unites
+    unites: str = ""  # for a canonical union: the canonical model (`spend`), whatever its table's name
 
     @classmethod
     def from_file(cls, schema: str, name: str, path: Path) -> SqlModel:
@@ -169,7 +170,7 @@ class SqlModel:
         present = [table for table in self.union_of if table in existing]
         if not present:
             raise ValueError(f"staging.{self.name}: none of {', '.join(self.union_of)} is built yet")
-        return _union_sql(self.name, present)
+        return _union_sql(self.unites, present)
 
     def materialize(self, con: duckdb.DuckDBPyConnection) -> int:
         """Rebuild the table in one transaction, with its definition as table and column comments."""
@@ -199,7 +200,7 @@ def canonical_union(model: str, sources: list[str], name: str | None = None) -> 
     header = (f"-- staging.{name}: the {model} of every configured source ({', '.join(sources)}), as each gives "
               "them; source_system tells them apart.\n")
     tables = tuple(f"{source}_{model}" for source in sources)
-    return SqlModel("staging", name, header + _union_sql(model, list(tables)) + "\n", union_of=tables)
+    return SqlModel("staging", name, header + _union_sql(model, list(tables)) + "\n", union_of=tables, unites=model)
 
 
 def _union_sql(model: str, tables: list[str]) -> str:

@@ -2,6 +2,8 @@
 changed export file rebuilds what reads it, a changed setting rebuilds every table, `--full` rebuilds all, and a
 table missing from the database is rebuilt whatever Dagster remembers."""
 
+import shutil
+
 import pytest
 from dagster import DagsterEventType, DagsterInstance
 
@@ -19,17 +21,32 @@ SPEND = """
 """
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    project = Project(tmp_path, PAYBACK_AS_OF="2025-06-30")
-    project.write("deals.csv", DEALS)
-    project.write("ad_spend.csv", SPEND)
+def use(root, monkeypatch) -> Project:
+    """The project in `root`, as the environment of `payback` and of Dagster's instance."""
+    project = Project(root, PAYBACK_AS_OF="2025-06-30")
     for name, value in {"PAYBACK_DUCKDB_PATH": str(project.settings.duckdb_path),
                         "PAYBACK_EXPORTS_DIR": str(project.exports), "PAYBACK_AS_OF": "2025-06-30",
-                        "DAGSTER_HOME": str(tmp_path / "dagster_home")}.items():
+                        "DAGSTER_HOME": str(root / "dagster_home")}.items():
         monkeypatch.setenv(name, value)
-    assert main(["run"]) == 0
     return project
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """A project after its first `payback run`: built once, copied for each test (database, dlt's folder, Dagster's
+    history and the exports, their modification times included)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        project = use(tmp_path_factory.mktemp("first_run"), monkeypatch)
+        project.write("deals.csv", DEALS)
+        project.write("ad_spend.csv", SPEND)
+        assert main(["run"]) == 0
+    return project.root
+
+
+@pytest.fixture
+def project(first_run, tmp_path, monkeypatch):
+    shutil.copytree(first_run, tmp_path / "project")
+    return use(tmp_path / "project", monkeypatch)
 
 
 def run(*args: str) -> set[str]:
@@ -129,3 +146,55 @@ def test_the_exports_sensor_asks_for_a_run_exactly_when_the_folder_differs_from_
     moved.rename(spend)
     again = tick().run_requests
     assert len(again) == 1 and again[0].run_key != first[0].run_key
+
+
+def test_a_scheduled_sync_is_followed_by_a_rebuild_of_what_it_changed(project):
+    """The daily schedule only syncs; the rebuild_stale sensor then asks for the tables downstream of what changed
+    (the spend, not the deals), once, and for nothing after that rebuild."""
+    from dagster import build_sensor_context
+
+    from pipelines.config import Settings
+    from pipelines.definitions import build_definitions
+    from pipelines.local_run import execute
+
+    defs = build_definitions(Settings.from_env())
+    sensor = defs.resolve_sensor_def("rebuild_stale")
+    sync = defs.resolve_job_def(defs.resolve_schedule_def("daily_refresh").job_name)
+    assert all(key.path[0].startswith("raw_") for key in sync.asset_layer.selected_asset_keys)
+
+    def tick():
+        with DagsterInstance.get() as instance:
+            return sensor.evaluate_tick(build_sensor_context(instance=instance, definitions=defs))
+
+    assert tick().run_requests == [] and "up to date" in tick().skip_message
+    project.write("ad_spend.csv", SPEND.replace(",50,", ",80,"))
+    with DagsterInstance.get() as instance:
+        assert execute(sync, instance, None, {}).success
+    request, = tick().run_requests
+    rebuilt = {key.to_user_string() for key in request.asset_selection}
+    assert {"staging/exports_spend", "staging/spend", "marts/cac"} <= rebuilt
+    assert not {"staging/deals", "raw_exports/ad_spend"} & rebuilt
+    assert tick().run_requests[0].run_key == request.run_key  # a tick before that run asks for the same one
+    with DagsterInstance.get() as instance:
+        assert execute(defs.resolve_job_def(sensor.job_name), instance, request.asset_selection, {}).success
+    assert tick().run_requests == []
+    assert project.one("SELECT cac FROM marts.cac WHERE period_grain = 'month' AND period_start = '2025-01-01'"
+                       ) == (40,)
+
+
+def test_the_rebuild_sensor_builds_nothing_on_a_source_never_synced(tmp_path, monkeypatch):
+    """A new project under `make ui`: the exports were never synced, so the tables reading them cannot be built
+    yet; the sensor waits for the sync instead of starting a run that would fail."""
+    from dagster import build_sensor_context
+
+    from pipelines.config import Settings
+    from pipelines.definitions import build_definitions
+
+    use(tmp_path, monkeypatch).write("deals.csv", DEALS)
+    (tmp_path / "dagster_home").mkdir()
+    defs = build_definitions(Settings.from_env())
+    with DagsterInstance.get() as instance:
+        result = defs.resolve_sensor_def("rebuild_stale").evaluate_tick(
+            build_sensor_context(instance=instance, definitions=defs))
+    assert result.run_requests == []
+    assert "never synced" in result.skip_message and "raw_exports/deals" in result.skip_message

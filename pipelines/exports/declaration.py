@@ -1,5 +1,5 @@
 """The exports folder as a source: always configured (by Payback's own PAYBACK_EXPORTS_DIR and date window), no
-schedule of its own (`daily_refresh` and the `exports_changed` sensor run it), and its own sync."""
+schedule of its own (`daily_refresh` and the `exports_changed` sensor sync it), and its own sync."""
 
 from pipelines.exports.source import DATASET, declared_tables, exports_source, folder_version, sync_exports
 from pipelines.sources.declaration import SourceDeclaration
