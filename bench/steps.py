@@ -21,7 +21,7 @@ from pipelines.attribution import markov
 from pipelines.build import build_tables
 from pipelines.config import Settings
 from pipelines.definitions import build_definitions
-from pipelines.exports.ad_reports import OUTPUT_COLUMNS, report_query
+from pipelines.exports.ad_reports import report_query
 from pipelines.raw_assets import make_pipeline, raw_sources
 from pipelines.sources.hubspot import hubspot_source
 from pipelines.sql_models import discover_models
@@ -39,19 +39,13 @@ def ingest_reference(database: str, files: dict[str, str]) -> None:
 def ad_report_ours(database: str, report: str) -> None:
     """An ad platform's UI report read as the export sync reads it (`ad_reports.report_query`: found by its
     content, its preamble skipped, its values typed and checked; by the fast query, or the exact one when the fast
-    one gives up at a row), its good rows as `ad_spend` rows into a table (the sync splits off the rejects and the
-    Total rows, and keeps the `ad_spend` columns of the others)."""
+    one gives up at a row), into a table."""
     with duckdb.connect(database) as con, tempfile.TemporaryDirectory(prefix="utf8-") as scratch:
         query = report_query(con, Path(report), Path(scratch))
-
-        def good_rows(read: str) -> str:
-            return (f"CREATE OR REPLACE TABLE ad_report AS SELECT {', '.join(OUTPUT_COLUMNS)} FROM ({read}) "
-                    "WHERE NOT _skip AND _reject_reason IS NULL")
-
         try:
-            con.execute(good_rows(query.fast))
+            con.execute(f"CREATE OR REPLACE TABLE ad_report AS {query.fast}")
         except duckdb.Error:  # the fast query gave up at a row
-            con.execute(good_rows(query.exact))
+            con.execute(f"CREATE OR REPLACE TABLE ad_report AS {query.exact}")
 
 
 def merge_reference(database: str, deltas: dict[str, list[str]]) -> None:
