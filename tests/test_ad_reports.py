@@ -218,3 +218,15 @@ def test_a_bad_row_far_into_a_long_report(tmp_path):
     assert good["line"].to_pylist() == [*range(3, 250_003), *range(250_004, 300_003)]
     assert table.filter(pc.is_valid(table["reject_reason"])).to_pylist() == [
         {"line": 250_003, "spend": None, "reject_reason": "Cost '12.3x' is not a number"}]
+
+
+def test_a_value_beyond_the_header_is_rejected_unless_it_is_empty(tmp_path):
+    """Line 2 ends with a comma and line 3 with `--` (empty values); line 4 holds a value the header has no column
+    for."""
+    path = tmp_path / "report.csv"
+    path.write_text("Day,Campaign,Campaign ID,Currency code,Cost\n"
+                    "2024-01-01,Brand,1,USD,1.00,\n"
+                    "2024-01-02,Brand,1,USD,2.00,--\n"
+                    "2024-01-03,Brand,1,USD,3.00,oops\n")
+    assert [(r["line"], r["spend"], r["reject_reason"]) for r in rows(path)] == [
+        (2, 1.0, None), (3, 2.0, None), (4, 3.0, "more values than the header has columns")]
