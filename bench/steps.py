@@ -38,10 +38,14 @@ def ingest_reference(database: str, files: dict[str, str]) -> None:
 
 def ad_report_ours(database: str, report: str) -> None:
     """An ad platform's UI report read as the export sync reads it (`ad_reports.report_query`: found by its
-    content, its preamble skipped, its values typed), into a table."""
+    content, its preamble skipped, its values typed and checked; by the fast query, or the exact one when the fast
+    one gives up at a row), into a table."""
     with duckdb.connect(database) as con, tempfile.TemporaryDirectory(prefix="utf8-") as scratch:
-        query, _ = report_query(con, Path(report), Path(scratch))
-        con.execute(f"CREATE OR REPLACE TABLE ad_report AS {query}")
+        query = report_query(con, Path(report), Path(scratch))
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE ad_report AS {query.fast}")
+        except duckdb.Error:  # the fast query gave up at a row
+            con.execute(f"CREATE OR REPLACE TABLE ad_report AS {query.exact}")
 
 
 def merge_reference(database: str, deltas: dict[str, list[str]]) -> None:

@@ -1,14 +1,18 @@
 """Ad platforms' UI report downloads (pipelines/exports/ad_reports.py): recognised by their content, read into
 ad_spend rows, bad rows rejected with their line and a reason. Fixtures in tests/fixtures/ad_reports/."""
 
+import csv
 import json
 import shutil
 from datetime import date
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from pipelines.exports.ad_reports import AdReportError, detect_ad_report, read_ad_report
+from pipelines.exports.ad_reports import AdReportError, detect_ad_report, read_ad_report, report_query
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 
@@ -139,3 +143,90 @@ def test_a_bad_row_is_rejected_with_its_line_and_the_rest_loads(tmp_path):
     assert (read[3]["spend"], read[3]["currency"]) == (1004.0, "USD")
     assert json.loads(read[0]["raw_row"]) == {"Day": "2024-01-01", "Campaign": "Brand", "Campaign ID": "1",
                                               "Currency code": "USD", "Cost": "12.3x", "Impr.": "10", "Clicks": "1"}
+
+
+def test_a_currency_sign_and_spaces_around_a_number_are_ignored(tmp_path):
+    """`$12.50` is 12.50 and `12 €` is 12; `$1.234` is 1.234, as `1.234` is (`1.000` is one); `N/a`, like `n/a`
+    and `--`, is an empty value."""
+    path = tmp_path / "report.csv"
+    path.write_text("Day,Campaign,Campaign ID,Currency code,Cost,Impr.,Clicks\n"
+                    "2024-01-01,Brand,1,USD,$12.50,N/a,1\n"
+                    "2024-01-01,Brand,2,EUR,12 €,10,1\n"
+                    "2024-01-01,Brand,3,USD,$1.234,10,1\n"
+                    "2024-01-01,Brand,4,USD,1.234,10,1\n")
+    read = rows(path)
+    assert [(r["line"], r["spend"], r["impressions"], r["reject_reason"]) for r in read] == [
+        (2, 12.5, None, None), (3, 12.0, 10.0, None), (4, 1.234, 10.0, None), (5, 1.234, 10.0, None)]
+
+
+ODD_VALUES = ["", " ", "  ", ",", ".", "-", "--", " -- ", "—", "n/a", "N/A", "N/a", "1,", ",1", "1.", ".5", "-.5", "+1",
+              "1_000", "0x1F", "1e5", "1E+5", " 1 ", "\t1", "1,2.3,4", "inf", "nan", "-0", "1d", "12,5", "1.234,56",
+              "1,234.56", "1.234.567", "1,234,567", "1 234", "(12)", "12-", "1,,2", "1..2", "e5", "−5", "$12", "12 €",
+              "12%", "Total", "2024-01-01", "Jan 2, 2024", "1/2/2024", '"', "a,b"]
+
+
+@pytest.mark.parametrize(("column", "decimal"), [("Day", "."), ("beyond the header", "."), ("Cost", "."),
+                                               ("Impr.", "."), ("Cost", ",")])
+def test_the_fast_read_gives_the_exact_reads_rows_or_gives_up(tmp_path, column, decimal):
+    """DuckDB's CSV reader types the numbers of the fast read; whatever a value, the fast read either gives the
+    rows the exact read gives, or fails (and the exact read takes over from that row)."""
+    header = ["Day", "Campaign", "Campaign ID", "Currency code", "Cost", "Impr.", "Clicks"]
+    first = ["2024-01-01", "Brand", "1", "USD", f"1{decimal}50", "10", "1"]  # its cost shows the decimal mark
+    with duckdb.connect() as con:
+        for number, value in enumerate(ODD_VALUES):
+            row = ["2024-01-02", "Generic", "2", "USD", "3", "20", "2"]
+            if column in header:
+                row[header.index(column)] = value
+            else:
+                row.append(value)
+            path = tmp_path / f"report-{number}.csv"
+            with path.open("w", newline="") as handle:
+                csv.writer(handle).writerows([header, first, row])
+            query = report_query(con, path, tmp_path)
+            try:
+                fast = con.execute(query.fast).fetchall()
+            except duckdb.Error:
+                continue
+            assert fast == con.execute(query.exact).fetchall(), value
+
+
+def test_a_report_with_a_decimal_comma(tmp_path):
+    """The file's numbers show a comma as their decimal mark (1.234,56; 2,5), so the point separates thousands
+    there: `1.000` impressions are a thousand."""
+    path = tmp_path / "report.csv"
+    path.write_text("Day,Campaign,Campaign ID,Currency code,Cost,Impr.,Clicks,Conversions\n"
+                    '2024-01-01,Brand,1,EUR,"1.234,56",1.000,80,"2,5"\n'
+                    '2024-01-02,Brand,1,EUR,"3,00",500,10,--\n')
+    assert [(r["spend"], r["impressions"], r["conversions"], r["reject_reason"]) for r in rows(path)] == [
+        (1234.56, 1000.0, 2.5, None), (3.0, 500.0, None, None)]
+
+
+def test_a_bad_row_far_into_a_long_report(tmp_path):
+    """300,000 campaign days (lines 3 to 300,002), campaign i costing i (with thousands separators); line 250,003
+    costs `12.3x`. The rows before and after it load once each, with their lines: 299,999 rows, spend
+    0 + 1 + … + 299,999 - 250,000 = 44,999,600,000."""
+    path = tmp_path / "report.csv"
+    with path.open("w") as report:
+        report.write("Campaign report\nDay,Campaign,Campaign ID,Currency code,Cost,Impr.,Clicks\n")
+        report.writelines(f'2024-01-01,Campaign {i},{i},USD,"{i:,}.00",10,1\n' if i != 250_000 else
+                          f"2024-01-01,Campaign {i},{i},USD,12.3x,10,1\n" for i in range(300_000))
+    read = [batch.select(["line", "spend", "reject_reason"]) for batch in read_ad_report(path)]
+    table = pa.Table.from_batches(read)
+    good = table.filter(pc.is_null(table["reject_reason"]))
+    assert good.num_rows == 299_999
+    assert pc.sum(good["spend"]).as_py() == 44_999_600_000
+    assert good["line"].to_pylist() == [*range(3, 250_003), *range(250_004, 300_003)]
+    assert table.filter(pc.is_valid(table["reject_reason"])).to_pylist() == [
+        {"line": 250_003, "spend": None, "reject_reason": "Cost '12.3x' is not a number"}]
+
+
+def test_a_value_beyond_the_header_is_rejected_unless_it_is_empty(tmp_path):
+    """Line 2 ends with a comma and line 3 with `--` (empty values); line 4 holds a value the header has no column
+    for."""
+    path = tmp_path / "report.csv"
+    path.write_text("Day,Campaign,Campaign ID,Currency code,Cost\n"
+                    "2024-01-01,Brand,1,USD,1.00,\n"
+                    "2024-01-02,Brand,1,USD,2.00,--\n"
+                    "2024-01-03,Brand,1,USD,3.00,oops\n")
+    assert [(r["line"], r["spend"], r["reject_reason"]) for r in rows(path)] == [
+        (2, 1.0, None), (3, 2.0, None), (4, 3.0, "more values than the header has columns")]

@@ -18,16 +18,21 @@ is recognised here by its header row (found among its first lines, after any pre
   `Clicks`, `Conversions`, `Leads`.
 
 Column names match case-insensitively, ignoring surrounding spaces. Without a campaign id column a campaign is
-identified by its name (such rows cannot meet the platform's API rows, which carry the id). Numbers: `1,234.56`
-and `1.234,56` are both read (`1,000` is a thousand, `1.000` is one), a currency sign is ignored, `--` is empty.
-Dates: ISO (`2024-01-31`), `Jan 31, 2024`, `31 Jan 2024`, and slashed dates, read day first when some day of the
-file is above 12 in the first place, else month first (`1/31/2024`); a time after the date is ignored.
+identified by its name (such rows cannot meet the platform's API rows, which carry the id). Numbers: a report
+writes them one way, which its first rows show: the decimal mark a point (`1,234.56`) or a comma (`1.234,56`), a
+point where no number shows it (`1,000` is a thousand); the other mark separates thousands wherever it stands, as
+DuckDB's CSV reader reads it (`1,2,3` is 123). A currency sign or spaces around a number are ignored; `--`, `-`,
+`n/a` are empty. Dates: ISO (`2024-01-31`), `Jan 31, 2024`, `31 Jan 2024`, and slashed dates, read day first when
+some day of the file is above 12 in the first place, else month first (`1/31/2024`); a time after the date is
+ignored.
 
-DuckDB reads the report (`report_query`): the preamble skipped, the header row found first, every value as text,
-typed in SQL (a value DuckDB casts itself takes the fast path; only the others are read by their form), `Total`
-rows marked `_skip`. The query has the columns of the `ad_spend` export kind, so that the export sync loads it as it
-loads an `ad_spend` file. A row that cannot be read (no date, spend or currency, a number that is not one) gets a
-`_reject_reason` naming the report's column and the fix, and its row as read; every other row loads.
+DuckDB reads the report (`report_query`), the preamble skipped, the header row found first, by two queries with
+the columns of the `ad_spend` export kind (so that the export sync loads a report as it loads an `ad_spend` file),
+`Total` rows marked `_skip`. The exact query reads every value as text and types it in SQL; a row that cannot be
+read (no date, spend or currency, a number that is not one) gets a `_reject_reason` naming the report's column and
+the fix, and its row as read; every other row loads. The fast query gives the same rows while they are good, with
+DuckDB's CSV reader typing the numbers (as fast as reading a plain CSV), and fails at the first row it cannot vouch
+for; `ReportQuery.batches` then reads on from that row by the exact query.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from __future__ import annotations
 import csv
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -52,7 +57,10 @@ BATCH_ROWS = 50_000
 HEADER_SEARCH_ROWS = 30  # a report's header row is among its first rows
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", "\t", ";")
-EMPTY = ("", "--", "-", "—", "n/a")
+EMPTY = ("", "--", "-", "—", "n/a")  # in lower case
+EMPTY_BYTES = max(len(e.encode()) for e in EMPTY)
+PLACEHOLDERS = ("--", "-", "—", "n/a", "N/A")  # as written: empty values DuckDB's CSV reader can take for NULL
+NUMBER_SAMPLE_ROWS = 1000  # the rows after the header whose numbers show the file's decimal mark
 MAX_LINE_BYTES = 32 * 1024 * 1024  # as the export reader: a runaway value is one rejected row, not a failed file
 REPORT_SUFFIXES = (".csv", ".tsv", ".txt")  # the files looked into for a report
 
@@ -136,6 +144,7 @@ class _Layout:
     header_currency: str | None
     preamble_account: str | None
     slashed_dates: bool  # some date among the first rows is slashed (1/31/2024): which comes first must be found
+    decimal_comma: bool  # the first rows' numbers write the decimal mark as a comma (1.234,56)
 
 
 def normalize(name: str) -> str:
@@ -165,6 +174,23 @@ def _layout_of(header: list[str], fmt: AdReportFormat) -> tuple[dict[str, int], 
     return columns, currency
 
 
+def _decimal_comma(values: Iterable[str]) -> bool:
+    """Whether the numbers write the decimal mark as a comma: more of them show a comma than a point. A number
+    shows its decimal mark as its last mark when it has both (1,234.56), as the mark it does not repeat when it
+    repeats one (1.234.567), as its mark when three digits do not follow it (12,5); `1,234` shows none."""
+    shown = {",": 0, ".": 0}
+    for value in values:
+        number = re.sub(r"[^\d.,]", "", value)
+        last = max(number.rfind(","), number.rfind("."))
+        if "," in number and "." in number:
+            shown[number[last]] += 1
+        elif number.count(",") > 1 or number.count(".") > 1:
+            shown["." if "," in number else ","] += 1
+        elif last >= 0 and len(number) - last - 1 != 3:
+            shown[number[last]] += 1
+    return shown[","] > shown["."]
+
+
 SLASHED = r"(\d{1,2})/(\d{1,2})/(\d{4})"
 TIME_AFTER_DATE = r"[ T]\d{1,2}:\d{2}.*$"
 
@@ -181,7 +207,10 @@ def _layout(path: Path) -> _Layout | None:
             sample = handle.read(SAMPLE_BYTES)
     except OSError:
         return None  # the export sync reports a file it cannot read
-    lines = re.split(r"\r\n|\n|\r", sample)[:HEADER_SEARCH_ROWS]
+    sample_lines = re.split(r"\r\n|\n|\r", sample)
+    if len(sample) == SAMPLE_BYTES:
+        sample_lines.pop()  # cut by the sample's end
+    lines = sample_lines[:HEADER_SEARCH_ROWS]
     for delimiter in DELIMITERS:
         rows = [next(csv.reader([line], delimiter=delimiter), []) for line in lines]
         for index, row in enumerate(rows):
@@ -195,8 +224,11 @@ def _layout(path: Path) -> _Layout | None:
                     dates = [r[found[0][f]] for r in rows[index + 1:] for f in ("day", "starts", "ends")
                              if f in found[0] and found[0][f] < len(r)]
                     slashed = any(re.match(SLASHED, value.strip()) for value in dates)
+                    numbers = [found[0][f] for f in ("spend", *NUMBER_FIELDS) if f in found[0]]
+                    data = csv.reader(sample_lines[index + 1:index + 1 + NUMBER_SAMPLE_ROWS], delimiter=delimiter)
+                    decimal_comma = _decimal_comma(r[n] for r in data for n in numbers if n < len(r))
                     return _Layout(fmt, detected, delimiter, index, tuple(row), found[0], found[1],
-                                   account.group(1) if account else None, slashed)
+                                   account.group(1) if account else None, slashed, decimal_comma)
     return None
 
 
@@ -221,32 +253,56 @@ def _relation(layout: _Layout, text_path: Path) -> tuple[str, list[str], str]:
     types = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in [*names, spare])
     return (f"read_csv({_literal(str(text_path))}, auto_detect=false, delim={_literal(layout.delimiter)}, "
             f"quote='\"', escape='\"', header=false, skip={layout.header_line + 1}, columns={{{types}}}, "
-            f"all_varchar=true, null_padding=true, strict_mode=false, max_line_size={MAX_LINE_BYTES})"), names, spare
+            f"null_padding=true, strict_mode=false, max_line_size={MAX_LINE_BYTES})"), names, spare
+
+
+def _typed_relation(layout: _Layout, text_path: Path, names: list[str]) -> str:
+    """The FROM clause of the fast read: DuckDB's CSV reader reads the number columns itself, with the file's
+    decimal mark (the other mark a thousands separator wherever it stands), a placeholder (`--`) as NULL, the rest
+    as text. It fails at a row with more or fewer values than the header, and at a line longer than DuckDB's
+    default (a longer maximum makes DuckDB read a file of less than twice that on one thread)."""
+    numbers = {layout.columns[field] for field in ("spend", *NUMBER_FIELDS) if field in layout.columns}
+    types = ", ".join(f"{_literal(name)}: '{'DOUBLE' if index in numbers else 'VARCHAR'}'"
+                      for index, name in enumerate(names))
+    decimal, thousands = (",", ".") if layout.decimal_comma else (".", ",")
+    nulls = ", ".join(_literal(e) for e in ("", *PLACEHOLDERS))
+    return (f"read_csv({_literal(str(text_path))}, auto_detect=false, delim={_literal(layout.delimiter)}, "
+            f"quote='\"', escape='\"', header=false, skip={layout.header_line + 1}, columns={{{types}}}, "
+            f"decimal_separator='{decimal}', thousands='{thousands}', nullstr=[{nulls}])")
+
+
+def _is_empty(text: str) -> str:
+    """Whether `text` (lower case, trimmed) is an empty value. Equalities, not IN: DuckDB plans a list of five or more
+    values as a join, computed for every row before any CASE can spare it."""
+    return "(" + " OR ".join(f"{text} = {_literal(e)}" for e in EMPTY) + ")"
+
+
+def _placeholder(column: str) -> str:
+    """Whether a value as read is a placeholder (`--`, `n/a`): only a short one is compared with them."""
+    return f"strlen({column}) <= {EMPTY_BYTES} AND {_is_empty(f'lower({column})')}"
 
 
 def _text(column: str) -> str:
-    """A value as trimmed text, NULL when empty or a placeholder (`--`). Only a value that starts or ends with a
-    space is trimmed (`trim` copies every value it is given)."""
-    empty = ", ".join(_literal(e) for e in EMPTY)
-    return (f"CASE WHEN {column} IN ({empty}, 'N/A') THEN NULL "
-            f"WHEN prefix({column}, ' ') OR suffix({column}, ' ') THEN "
-            f"CASE WHEN lower(trim({column})) NOT IN ({empty}) THEN trim({column}) END ELSE {column} END")
+    """A value as trimmed text, NULL when empty or a placeholder. Only a value that starts or ends with a space is
+    trimmed (`trim` copies every value it is given)."""
+    return (f"CASE WHEN prefix({column}, ' ') OR suffix({column}, ' ') THEN "
+            f"CASE WHEN NOT {_is_empty(f'lower(trim({column}))')} THEN trim({column}) END "
+            f"WHEN {_placeholder(column)} THEN NULL ELSE {column} END")
 
 
-POINT_THOUSANDS = r"-?\d{1,3}(,\d{3})+(\.\d+)?"  # 1,234.56
-COMMA_DECIMAL = r"-?\d{1,3}(\.\d{3})+(,\d+)?|-?\d+,\d+"  # 1.234,56  12,5
+def _number(column: str, decimal_comma: bool) -> str:
+    """A number as the report writes it, as DuckDB's CSV reader reads it with the file's decimal mark (the other
+    mark dropped wherever it stands); else, with spaces and a currency sign taken out, NULL when it is still no
+    number. (The fallback sits in a CASE branch, which DuckDB does not compute ahead for every row.)"""
+    def marks_read(text: str) -> str:
+        if decimal_comma:
+            return f"try_cast(replace(replace({text}, '.', ''), ',', '.') AS DOUBLE)"
+        return f"try_cast(replace({text}, ',', '') AS DOUBLE)"
 
-
-def _number(column: str) -> str:
-    """A number as a report writes it, NULL when it is not one (see the module docstring). DuckDB's own cast reads
-    most values; then `1,234.56` as it is, the commonest other form; then every form, with spaces and a currency
-    sign taken out first."""
+    marked = f"contains({column}, ',')" + (f" OR contains({column}, '.')" if decimal_comma else "")
     bare = f"regexp_replace({column}, '[\\s\u00a0\u202f$€£¥%]', '', 'g')"
-    by_form = (f"try_cast(CASE WHEN regexp_full_match({bare}, '{POINT_THOUSANDS}') THEN replace({bare}, ',', '') "
-               f"WHEN regexp_full_match({bare}, '{COMMA_DECIMAL}') THEN replace(replace({bare}, '.', ''), ',', '.') "
-               "END AS DOUBLE)")
-    return (f"coalesce(try_cast({column} AS DOUBLE), CASE WHEN regexp_full_match({column}, '{POINT_THOUSANDS}') "
-            f"THEN try_cast(replace({column}, ',', '') AS DOUBLE) ELSE {by_form} END)")
+    return (f"coalesce(CASE WHEN {marked} THEN {marks_read(column)} ELSE try_cast({column} AS DOUBLE) END, "
+            f"CASE WHEN {_placeholder(column)} THEN NULL ELSE {marks_read(bare)} END)")
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%b %d, %Y", "%B %d, %Y", "%a, %b %d, %Y", "%d %b %Y", "%d %B %Y",
@@ -278,18 +334,46 @@ def _day_first(con: duckdb.DuckDBPyConnection, layout: _Layout, relation: str, n
     return day_first
 
 
+@dataclass(frozen=True)
+class ReportQuery:
+    """How a report is read. `exact` reads every row: the `ad_spend` values (OUTPUT_COLUMNS), `_reject_reason`
+    (NULL for a good row), `_raw_row` (a rejected row as read, as JSON, by the report's column names) and `_skip`
+    (a `Total` or empty row, which is no data). `fast` reads the same rows with the same values while every row is
+    good, DuckDB's CSV reader typing the numbers, and fails at the first row it cannot vouch for: `batches` then
+    goes on from that row with the exact query."""
+    exact: str
+    fast: str
+    first_line: int  # the line of the first data row
+    exact_from: Callable[[int], str]  # the exact query from the n-th data row on
+
+    def batches(self, con: duckdb.DuckDBPyConnection, batch_rows: int,
+                wrap: Callable[[str], str] = lambda query: query) -> Iterator[pa.RecordBatch]:
+        """The report's rows as the exact query reads them, in order; `wrap` is applied to each query read."""
+        read = 0
+        try:
+            for batch in con.sql(wrap(self.fast)).to_arrow_reader(batch_rows):
+                read += batch.num_rows
+                yield batch
+            return
+        except duckdb.InterruptException:
+            raise
+        except (duckdb.Error, OSError):  # DuckDB's error, as the arrow reader hands it on
+            pass
+        yield from con.sql(wrap(self.exact_from(read))).to_arrow_reader(batch_rows)
+
+
 def report_query(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path,
-                 date_window: DateWindow | None = None) -> tuple[str, int]:
-    """The SELECT reading an ad platform report as `ad_spend` rows (OUTPUT_COLUMNS), with `_reject_reason` (NULL
-    for a good row), `_raw_row` (a rejected row as read, as JSON, by the report's column names) and `_skip` (a
-    `Total` or empty row, which is no data); and the line of its first row. A report not in UTF-8 is read from a
-    UTF-8 copy written to `scratch`. Raises AdReportError when the file is no report this module understands."""
+                 date_window: DateWindow | None = None) -> ReportQuery:
+    """The queries reading an ad platform report as `ad_spend` rows (`ReportQuery`). A report not in UTF-8 is read
+    from a UTF-8 copy written to `scratch`. Raises AdReportError when the file is no report this module
+    understands."""
     path = Path(path)
     layout = _layout(path)
     if layout is None:
         raise AdReportError(not_recognised(path.name))
     window = date_window or DateWindow.around(date.today())
-    relation, names, spare = _relation(layout, encoding.utf8_path(path, scratch))
+    text_path = encoding.utf8_path(path, scratch)
+    relation, names, spare = _relation(layout, text_path)
     day_first = _day_first(con, layout, relation, names, path)
     fmt = layout.format
 
@@ -299,88 +383,117 @@ def report_query(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path,
     def label(field: str) -> str:
         return layout.header[layout.columns[field]].strip().replace("'", "''")
 
-    # Each output value, then a cheap test that a row may be bad and the reason it is, per check.
-    values: dict[str, str] = {}
+    # The values as read, each from the file's columns alone (DuckDB computes a subexpression that two values of
+    # one SELECT share for every row, before any CASE could spare it); then what is made of them.
+    read: dict[str, str] = {}
+    made: dict[str, str] = {}
+    day_field = "day" if "day" in layout.columns else "starts"
+    read["date"] = _date(col(day_field), day_first)
+    if day_field == "starts" and "ends" in layout.columns:
+        read["_ends"] = _date(col("ends"), day_first)
+    read["campaign_name"] = _text(col("campaign_name"))
+    made["campaign_id"] = "campaign_name"
+    if "campaign_id" in layout.columns:
+        read["_campaign_id"] = _text(col("campaign_id"))
+        made["campaign_id"] = "coalesce(_campaign_id, campaign_name)"
+    made["account_id"] = _literal(layout.preamble_account) if layout.preamble_account else "CAST(NULL AS VARCHAR)"
+    if "account_id" in layout.columns:
+        read["_account_id"] = _text(col("account_id"))
+        made["account_id"] = f"coalesce(_account_id, {made['account_id']})"
+    header_currency = _literal(layout.header_currency) if layout.header_currency else "CAST(NULL AS VARCHAR)"
+    read["_currency_text"] = (f"coalesce({_text(col('currency'))}, {header_currency})"
+                              if "currency" in layout.columns else header_currency)
+    made["currency"] = "upper(_currency_text)"
+    numbers = [field for field in ("spend", *NUMBER_FIELDS) if field in layout.columns]
+    read.update({field: "CAST(NULL AS DOUBLE)" for field in ("spend", *NUMBER_FIELDS) if field not in numbers})
+    made["platform"] = _literal(fmt.platform)
+    # No channel of its own: staging.spend gives it from the channel map (platform and campaign name).
+    made["channel"] = "CAST(NULL AS VARCHAR)"
+
+    # A cheap test that a row may be bad, and the reason it is, per check: the reasons, and the text of a value
+    # (trimmed, a placeholder empty) they quote, are spelled out only for a suspect row.
     suspects: list[str] = []
     reasons: list[str] = []
-    day_field = "day" if "day" in layout.columns else "starts"
-    values["date"] = _date(col(day_field), day_first)
-    values["_date_text"] = _text(col(day_field))
+    day_text = _text(col(day_field))
     suspects.append("date IS NULL")
-    reasons.append(f"CASE WHEN date IS NULL AND _date_text IS NOT NULL "
-                   f"THEN '{label(day_field)} ''' || _date_text || ''' is not a date' "
+    reasons.append(f"CASE WHEN date IS NULL AND {day_text} IS NOT NULL "
+                   f"THEN '{label(day_field)} ''' || {day_text} || ''' is not a date' "
                    f"WHEN date IS NULL THEN '{label(day_field)} is empty: every row needs its day' END")
     first, after = f"DATE '{window.first}'", f"DATE '{window.last + timedelta(days=1)}'"
     suspects.append(f"date < {first} OR date >= {after}")
     reasons.append(f"CASE WHEN date < {first} OR date >= {after} THEN '{label(day_field)} ' || date || "
                    f"' is out of range (expected {window.first} to {window.last}: PAYBACK_MIN_DATE, "
                    "PAYBACK_MAX_FUTURE_YEARS)' END")
-    if day_field == "starts" and "ends" in layout.columns:
-        values["_ends"] = _date(col("ends"), day_first)
+    if "_ends" in read:
         suspects.append("_ends <> date")
         reasons.append("CASE WHEN _ends <> date THEN 'the row covers ' || date || ' to ' || _ends || "
                        "', not one day: export the report broken down by day' END")
-    values["campaign_name"] = _text(col("campaign_name"))
-    values["campaign_id"] = (f"coalesce({_text(col('campaign_id'))}, {values['campaign_name']})"
-                             if "campaign_id" in layout.columns else values["campaign_name"])
     suspects.append("campaign_id IS NULL")
     reasons.append(f"CASE WHEN campaign_id IS NULL THEN '{label('campaign_name')} is empty: every row needs its "
                    "campaign' END")
-    account = _literal(layout.preamble_account) if layout.preamble_account else "CAST(NULL AS VARCHAR)"
-    values["account_id"] = (f"coalesce({_text(col('account_id'))}, {account})" if "account_id" in layout.columns
-                            else account)
-    header_currency = _literal(layout.header_currency) if layout.header_currency else "CAST(NULL AS VARCHAR)"
-    values["_currency_text"] = (f"coalesce({_text(col('currency'))}, {header_currency})"
-                                if "currency" in layout.columns else header_currency)
-    values["currency"] = "upper(_currency_text)"
     unknown = f"try_cast(currency AS ENUM({', '.join(_literal(code) for code in CURRENCY_CODES)})) IS NULL"
     suspects.append(f"currency IS NULL OR {unknown}")
     reasons.append("CASE WHEN currency IS NULL THEN 'no currency: add the currency column to the report (or export "
                    "with the currency code in the spend column''s name)' "
                    f"WHEN {unknown} THEN 'currency ''' || _currency_text || "
                    "''' is not an ISO 4217 code (EUR, USD…)' END")
-    for field in ("spend", *NUMBER_FIELDS):
-        if field not in layout.columns:
-            values[field] = "CAST(NULL AS DOUBLE)"
-            continue
-        values[f"_{field}_text"] = _text(col(field))
-        values[field] = f"CASE WHEN _{field}_text IS NOT NULL THEN {_number(col(field))} END"
-        bad = f"({field} IS NULL AND _{field}_text IS NOT NULL) OR NOT isfinite({field})"
-        suspects.append(bad)
-        reasons.append(f"CASE WHEN {bad} THEN '{label(field)} ''' || _{field}_text || ''' is not a number' END")
     suspects.append("spend IS NULL")
-    reasons.append(f"CASE WHEN spend IS NULL AND _spend_text IS NULL THEN '{label('spend')} is empty: every row "
-                   "needs its spend' END")
+    # In the fast read a number is one DuckDB's CSV reader read, or NULL for an empty value (the reader fails at any
+    # other): only an infinite one is suspect.
+    fast_suspects = [*suspects, *(f"NOT isfinite({field})" for field in numbers)]
+    for field in numbers:
+        text = _text(col(field))
+        suspects.append(f"({field} IS NULL AND {col(field)} IS NOT NULL) OR NOT isfinite({field})")
+        reasons.append(f"CASE WHEN ({field} IS NULL AND {text} IS NOT NULL) OR NOT isfinite({field}) "
+                       f"THEN '{label(field)} ''' || {text} || ''' is not a number' END")
+    reasons.append(f"CASE WHEN spend IS NULL AND {_text(col('spend'))} IS NULL THEN '{label('spend')} is empty: "
+                   "every row needs its spend' END")
     suspects.append(f"{spare} IS NOT NULL")
-    reasons.append(f"CASE WHEN {spare} IS NOT NULL THEN 'more values than the header has columns' END")
-    values["platform"] = _literal(fmt.platform)
-    # No channel of its own: staging.spend gives it from the channel map (platform and campaign name).
-    values["channel"] = "CAST(NULL AS VARCHAR)"
+    reasons.append(f"CASE WHEN {_text(spare)} IS NOT NULL THEN 'more values than the header has columns' END")
     raw_row = "json_object(" + ", ".join(f"{_literal(h)}, {n}" for h, n in zip(layout.header, names, strict=True)) + ")"
-    skip = (f"coalesce(lower(ltrim({names[0]})) LIKE 'total%', false) "
-            f"OR ({' AND '.join(f'{n} IS NULL' for n in names)})")
-    # Layers, so that each value is computed once: the typed values beside the file's, then the reasons (spelled
-    # out only for a suspect row), then the raw row of a rejected one.
-    typed = ", ".join(f"{sql} AS {name}" for name, sql in values.items())  # each may use one before it
-    reason = (f"CASE WHEN NOT _skip AND ({' OR '.join(f'({s})' for s in suspects)}) "
-              f"THEN nullif(concat_ws('; ', {', '.join(reasons)}), '') END")
-    query = (f"SELECT {', '.join(OUTPUT_COLUMNS)}, _reject_reason, "
-             f"CASE WHEN _reject_reason IS NOT NULL THEN CAST({raw_row} AS VARCHAR) END AS _raw_row, _skip FROM ("
-             f"SELECT *, {reason} AS _reject_reason FROM ("
-             f"SELECT *, {typed} FROM ("
-             f"SELECT {', '.join(names)}, {spare}, {skip} AS _skip FROM {relation})))")
-    return query, layout.header_line + 2
+    total = (f"CASE WHEN prefix({names[0]}, ' ') THEN lower(ltrim({names[0]})) LIKE 'total%' "
+             f"ELSE {names[0]} ILIKE 'total%' END")
+    empty_row = " AND ".join(f"{n} IS NULL" for n in names[1:]) or "true"
+    skip = f"CASE WHEN {names[0]} IS NULL THEN {empty_row} ELSE {total} END"
+
+    def select(relation: str, columns: list[str], numbers_read: dict[str, str], skip: str, reject_reason: str,
+               raw_row: str, offset: int = 0) -> str:
+        """Layers: the file's columns, the values as read, what is made of them, the reasons, the raw row of a
+        reject."""
+        values = {**read, **numbers_read}
+        return (f"SELECT {', '.join(OUTPUT_COLUMNS)}, _reject_reason, "
+                f"CASE WHEN _reject_reason IS NOT NULL THEN CAST({raw_row} AS VARCHAR) END AS _raw_row, _skip FROM ("
+                f"SELECT *, {reject_reason} AS _reject_reason FROM ("
+                f"SELECT *, {', '.join(f'{sql} AS {name}' for name, sql in made.items())} FROM ("
+                f"SELECT *, {', '.join(f'{sql} AS {name}' for name, sql in values.items())} FROM ("
+                f"SELECT {', '.join(columns)}, {skip} AS _skip FROM {relation}"
+                f"{f' OFFSET {offset}' if offset else ''}))))")
+
+    numbers_read = {field: _number(col(field), layout.decimal_comma) for field in numbers}
+
+    def exact_from(offset: int) -> str:
+        return select(relation, [*names, spare], numbers_read, skip,
+                      f"CASE WHEN NOT _skip AND ({' OR '.join(f'({s})' for s in suspects)}) "
+                      f"THEN nullif(concat_ws('; ', {', '.join(reasons)}), '') END", raw_row, offset)
+
+    # The fast read: its numbers as DuckDB's CSV reader typed them, and at a suspect row, an error. An empty row is
+    # no Total row there (its placeholders are NULL): it stops there too, as a row with no date.
+    fast = select(_typed_relation(layout, text_path, names), names, {field: col(field) for field in numbers},
+                  f"coalesce({total}, false)",
+                  f"CAST(CASE WHEN NOT _skip AND ({' OR '.join(f'({s})' for s in fast_suspects)}) "
+                  "THEN error('the fast read stops at this row') END AS VARCHAR)", "NULL")
+    return ReportQuery(exact_from(0), fast, layout.header_line + 2, exact_from)
 
 
 def read_ad_report(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """The rows of an ad platform report as `SCHEMA` batches: ad_spend rows, and rejects (with `reject_reason`),
     each with its line. Raises AdReportError when the file is no report this module understands."""
     with duckdb.connect() as con, tempfile.TemporaryDirectory(prefix="ad-report-") as scratch:
-        query, first_line = report_query(con, Path(path), Path(scratch))
+        query = report_query(con, Path(path), Path(scratch))
         offset = 0
-        for batch in con.sql(query).to_arrow_reader(batch_rows):
+        for batch in query.batches(con, batch_rows):
             table = pa.Table.from_batches([batch])
-            lines = pa.array(range(offset + first_line, offset + first_line + table.num_rows), pa.int64())
+            lines = pa.array(range(offset + query.first_line, offset + query.first_line + table.num_rows), pa.int64())
             offset += table.num_rows
             table = table.append_column("line", lines).filter(pc.invert(table["_skip"]))
             table = table.rename_columns([{"_reject_reason": "reject_reason", "_raw_row": "raw_row"}.get(n, n)

@@ -12,7 +12,7 @@ import math
 import re
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.exports import encoding
-from pipelines.exports.ad_reports import AdReportError, report_query
+from pipelines.exports.ad_reports import AdReportError, ReportQuery, report_query
 from pipelines.exports.contract import CURRENCY, DATE, NUMBER, TIMESTAMP, DateWindow, ExportKind
 from pipelines.exports.handoff import ParquetHandoff
 from pipelines.exports.iso4217 import CODES as CURRENCY_CODES
@@ -382,6 +382,7 @@ class FilePlan:
     error: str | None = None  # the whole file breaks the contract
     readable: bool = True  # False: the file could not be opened (not recorded as read: the next sync tries again)
     skips_rows: bool = False  # the query marks rows that are no data (`_skip`: an ad report's totals)
+    report: ReportQuery | None = None  # an ad report's queries: its rows are read by their fast one first
 
     @property
     def data_query(self) -> str | None:
@@ -416,9 +417,10 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
         return FilePlan(relative, kind, error=unreadable, readable=False)
     scratch = scratch or Path(tempfile.gettempdir())
     try:
-        query, first_line = (report_query(con, path, scratch, date_window) if ad_report else
+        report = report_query(con, path, scratch, date_window) if ad_report else None
+        query, first_line = ((report.exact, report.first_line) if report else
                              build_query(con, path, kind, date_window, scratch))
-        plan = FilePlan(relative, kind, query, first_line, skips_rows=ad_report)
+        plan = FilePlan(relative, kind, query, first_line, skips_rows=ad_report, report=report)
         if not count_keys:
             plan.keys_unique, plan.keys_counted = True, False
             return plan
@@ -486,7 +488,7 @@ def _duplicate_reasons(table: pa.Table, kind: ExportKind, duplicates: dict[int, 
                     pa.string())
 
 
-def _tables_of(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+def _tables_of(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
     """DuckDB hands out batches of about 100k rows whatever size is asked; gathered (without copying) into tables
     of `rows`, the per-table costs downstream (splitting off the rejects, a parquet row group) are paid per `rows`."""
     pending: list[pa.RecordBatch] = []
@@ -568,13 +570,19 @@ def _read_batches(con: duckdb.DuckDBPyConnection, plan: FilePlan, batch_rows: in
     hashes of the rejected rows are added to it (computed for those rows only)."""
     relative, kind, query, first_line, duplicates = (plan.relative, plan.kind, plan.query, plan.first_line,
                                                      plan.duplicates)
-    if duplicates:
-        query = f"SELECT *, {_version_hash_sql(kind)} AS _version_hash FROM ({query})"
-    if rejected_keys is not None:
-        query = (f"SELECT *, CASE WHEN _reject_reason IS NOT NULL THEN {_key_hash_sql(kind)} END AS _key_hash "
-                 f"FROM ({query})")
+
+    def wrap(query: str) -> str:
+        if duplicates:
+            query = f"SELECT *, {_version_hash_sql(kind)} AS _version_hash FROM ({query})"
+        if rejected_keys is not None:
+            query = (f"SELECT *, CASE WHEN _reject_reason IS NOT NULL THEN {_key_hash_sql(kind)} END AS _key_hash "
+                     f"FROM ({query})")
+        return query
+
+    batches = (plan.report.batches(con, batch_rows, wrap) if plan.report else
+               con.sql(wrap(query)).to_arrow_reader(batch_rows))
     offset = 0
-    for table in _tables_of(con.sql(query).to_arrow_reader(batch_rows), batch_rows):
+    for table in _tables_of(batches, batch_rows):
         skipped = None
         if plan.skips_rows:  # a row that is no data is neither loaded nor rejected; it keeps its line
             skipped = table["_skip"] if pc.any(table["_skip"]).as_py() else None
