@@ -7,9 +7,9 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from pipelines.fake_apis.google_ads import VERSION, FakeGoogleAds
 from pipelines.sources.ad_platforms import today
 from tests.conftest import Project, failed_checks
+from tests.fake_apis.google_ads import VERSION, FakeGoogleAds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 
