@@ -132,8 +132,9 @@ def add_days(fake: FakeLinkedInAds, days: int) -> date:
 
 
 def assert_every_day_once(tmp_path, days: int, cost: float) -> None:
-    assert api_rows(tmp_path, "select count(*), count(distinct (campaign_id, date)), round(sum(cost_in_local_currency), "
-                              "2) from raw_linkedin_ads.campaign_daily") == [(days, days, cost)]
+    assert api_rows(tmp_path, "select count(*), count(distinct (campaign_id, date)), "
+                              "round(sum(cost_in_local_currency), 2) from raw_linkedin_ads.campaign_daily") == [
+        (days, days, cost)]
 
 
 def test_the_default_pace_keeps_to_the_rate_limit_and_is_never_refused(tmp_path, linkedin):

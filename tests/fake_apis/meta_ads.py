@@ -62,6 +62,7 @@ class FakeMetaAds(FakeApi):
     block_seconds: float = 60.0  # how long an account that passed its maximum is refused
     _scores: dict = field(default_factory=dict)  # account id -> (score, when counted)
     _blocked: dict = field(default_factory=dict)  # account id -> refused until (time.monotonic())
+    _found: dict = field(default_factory=dict)  # (account id, first day, last day) -> the rows a query pages
 
     def add(self, account_id: str, campaign_id: str, day: date, name: str, spend: str, impressions: int,
             clicks: int, leads: int = 0, link_clicks: int | None = None) -> None:
@@ -168,8 +169,11 @@ class FakeMetaAds(FakeApi):
         window = json.loads(params["time_range"])
         first, last = date.fromisoformat(window["since"]), date.fromisoformat(window["until"])
         fields = params["fields"].split(",")
-        found = sorted((day, campaign, row) for (aid, campaign, day), row in self.rows.items()
-                       if aid == account and first <= day <= last)
+        query = (account, first, last)
+        if "after" not in params or query not in self._found:  # a query's later pages page its first answer
+            self._found[query] = sorted((day, campaign, row) for (aid, campaign, day), row in self.rows.items()
+                                        if aid == account and first <= day <= last)
+        found = self._found[query]
         size = self.page_size or int(params.get("limit", 25))
         start = int(base64.b64decode(params["after"]).decode()) if "after" in params else 0
         page = found[start:start + size]
