@@ -23,9 +23,16 @@ from pipelines.config import Settings
 from pipelines.definitions import build_definitions
 from pipelines.exports.ad_reports import report_query
 from pipelines.raw_assets import make_pipeline, raw_sources
+from pipelines.sources.ad_platforms import today
+from pipelines.sources.google_ads import google_ads_source
 from pipelines.sources.hubspot import hubspot_source
+from pipelines.sources.linkedin_ads import linkedin_ads_source
+from pipelines.sources.meta_ads import meta_ads_source
 from pipelines.sql_models import discover_models
 from pipelines.warehouse import connect
+from tests.fake_apis import google_ads as google_server
+from tests.fake_apis import linkedin_ads as linkedin_server
+from tests.fake_apis import meta_ads as meta_server
 from tests.fake_apis.hubspot import FakeHubSpot
 
 
@@ -199,6 +206,72 @@ def api_sync(database: str, contacts: int, requests_per_second: float) -> dict:
     return {"seconds": seconds, "requests": len(fake.requests), "throttled": fake.throttled}
 
 
+def ad_api_sync(database: str, platform: str, accounts: int, campaigns: int, days: int) -> dict:
+    """A first sync of `accounts` ad accounts of `campaigns` campaigns over the last `days` days from `platform`'s
+    local server, which enforces the platform's rate limit the way the platform does (tests/fake_apis/), with the
+    source at its default settings: the time, the rate limit, how many requests it metered and how many it
+    refused."""
+    fake, source, metered = AD_SERVERS[platform](accounts, campaigns, today() - timedelta(days=days - 1), days)
+    pipeline = make_pipeline(_settings(database, str(Path(database).parent)), f"bench_{platform}", f"raw_{platform}")
+    started = time.perf_counter()
+    pipeline.run(source, loader_file_format="parquet").raise_on_failed_jobs()
+    seconds = time.perf_counter() - started
+    fake.stop()
+    return {"seconds": seconds, "rate_limit": fake.rate_limit, "requests": metered(fake), "throttled": fake.throttled}
+
+
+def _campaign_days(accounts: list[str], campaigns: int, first, days: int):
+    """(account, campaign id, day, n) of every campaign day; account a's campaign c is id `a`00c."""
+    for account in accounts:
+        for campaign in range(1, campaigns + 1):
+            for n in range(days):
+                yield account, f"{account}{campaign:03d}", first + timedelta(days=n), n
+
+
+def _google_ads(accounts: int, campaigns: int, first, days: int):
+    customers = [str(1_000_000_001 + a) for a in range(accounts)]
+    fake = google_server.FakeGoogleAds(rate_limit=google_server.RATE_LIMIT, currencies=dict.fromkeys(customers, "USD"))
+    for customer, campaign, day, n in _campaign_days(customers, campaigns, first, days):
+        fake.add(customer, campaign, day, f"Search {campaign}", 1_000_000 + n, 100 + n, n % 7)
+    base_url = fake.start()
+    source = google_ads_source(developer_token=fake.developer_token, client_id=fake.client_id,
+                               client_secret=fake.client_secret, refresh_token=fake.refresh_token,
+                               customer_ids=customers, base_url=f"{base_url}/{google_server.VERSION}",
+                               token_url=f"{base_url}/token", start_date=first)
+    return fake, source, lambda server: len(server.queries())  # the token endpoint is not metered
+
+
+META_PAGE_ROWS = 100  # rows per insights page the server answers: several pages per window
+
+
+def _meta_ads(accounts: int, campaigns: int, first, days: int):
+    ids = [str(100_000_001 + a) for a in range(accounts)]
+    fake = meta_server.FakeMetaAds(token="bench-token", rate_limit=meta_server.RATE_LIMIT,
+                                   max_score=meta_server.BENCH_MAX_SCORE, page_size=META_PAGE_ROWS,
+                                   currencies=dict.fromkeys(ids, "EUR"))
+    for account, campaign, day, n in _campaign_days(ids, campaigns, first, days):
+        fake.add(account, campaign, day, f"Social {campaign}", f"{10 + n / 100:.2f}", 100 + n, n % 7)
+    source = meta_ads_source(access_token="bench-token", ad_account_ids=ids,
+                             base_url=f"{fake.start()}/{meta_server.VERSION}", start_date=first)
+    return fake, source, lambda server: len(server.insights_requests())
+
+
+def _linkedin_ads(accounts: int, campaigns: int, first, days: int):
+    ids = [str(500_000_001 + a) for a in range(accounts)]
+    fake = linkedin_server.FakeLinkedInAds(token="bench-token", rate_limit=linkedin_server.RATE_LIMIT,
+                                           campaign_page_size=100,
+                                           accounts={a: {"currency": "EUR", "name": f"Account {a}"} for a in ids})
+    for account, campaign, day, n in _campaign_days(ids, campaigns, first, days):
+        fake.campaigns[campaign] = (account, f"B2B {campaign}")
+        fake.add(account, campaign, day, f"{10 + n / 100:.2f}", 100 + n, n % 7)
+    source = linkedin_ads_source(access_token="bench-token", ad_account_ids=ids,
+                                 base_url=f"{fake.start()}/rest", start_date=first)
+    return fake, source, lambda server: len(server.requests)  # every call counts
+
+
+AD_SERVERS = {"google_ads": _google_ads, "meta_ads": _meta_ads, "linkedin_ads": _linkedin_ads}
+
+
 def payback_runs(database: str, exports: str, dagster_home: str) -> dict:
     """`payback run` three times on one database, as a user would: the first builds everything, the second finds
     nothing new, the third follows one new costs file. Each run's time, and the tables the third rebuilt against
@@ -241,8 +314,8 @@ def _payback_runs(exports: str) -> dict:
 
 
 STEPS = {f.__name__: f for f in (ingest_reference, ad_report_ours, merge_reference, ingest_ours, transforms_direct,
-                                 transforms_dagster, dict_rows_ours, api_sync, attribution_ours, attribution_reference,
-                                 markov_paths, markov_solve, payback_runs)}
+                                 transforms_dagster, dict_rows_ours, api_sync, ad_api_sync, attribution_ours,
+                                 attribution_reference, markov_paths, markov_solve, payback_runs)}
 
 
 def run_step(name: str, arguments: dict) -> dict:

@@ -7,7 +7,7 @@ import dlt
 import duckdb
 import pytest
 
-from bench.run import measure, measure_here, run_benchmark
+from bench.run import AD_API_TINY_SCALE, AD_PLATFORMS, measure, measure_here, run_benchmark
 from pipelines.warehouse import dlt_working_dir
 
 FIGURE_KEYS = {"figure", "ours_s", "reference_s", "ratio", "target", "met"}
@@ -30,8 +30,9 @@ def test_benchmark_runs_end_to_end_and_writes_markdown_and_json(bench):
     assert saved["scale"]["spend_rows"] == 2_000
     assert all(FIGURE_KEYS <= set(figure) for figure in saved["figures"])
     # ingest; the Google Ads UI export; four of incremental sync; transforms; attribution and the Markov solve; RSS
-    # at two scales and its growth; dict rows; API sync; a run with nothing new, a run after one new file
-    assert len(saved["figures"]) == 16
+    # at two scales and its growth; dict rows; API sync of HubSpot and of the three ad platforms; a run with nothing
+    # new, a run after one new file
+    assert len(saved["figures"]) == 19
     markdown = next((tmp_path / "results").glob("*.md")).read_text()
     assert all(f"| {figure['figure']}" in markdown for figure in saved["figures"])
     by_name = {f["figure"].split(" (")[0]: f for f in report["figures"]}
@@ -48,6 +49,21 @@ def test_benchmark_runs_end_to_end_and_writes_markdown_and_json(bench):
     assert dicts["ours_s"] > 0 and dicts["reference_s"] > 0 and dicts["target"] == "≤ 25×"
     api = next(f for f in report["figures"] if f["figure"].startswith("API sync"))
     assert api["ours_s"] > 0 and api["reference_s"] > 0 and "answered 429" in api["note"]
+
+
+def test_each_ad_platform_syncs_against_its_rate_limit_every_campaign_day_once(bench):
+    """The tiny scale: one account of 10 campaigns over 30 days from each platform's rate-limited local server,
+    300 campaign days, each loaded once, none of its requests refused."""
+    tmp_path, report = bench
+    assert AD_API_TINY_SCALE == {"accounts": 1, "campaigns": 10, "days": 30}
+    for name, title in AD_PLATFORMS.items():
+        figure = next(f for f in report["figures"]
+                      if f["figure"].startswith(f"API sync of {title}, accounts × campaigns × days = 1 × 10 × 30,"))
+        assert figure["ours_s"] > 0 and figure["reference_s"] > 0 and figure["target"] == "≤ 1.2×"
+        assert figure["note"].endswith(", 0 refused by the rate limit")
+        with duckdb.connect(str(tmp_path / "work" / f"{name}.duckdb"), read_only=True) as con:
+            assert con.execute(f"SELECT count(*), count(DISTINCT (account_id, campaign_id, date)) "
+                               f"FROM raw_{name}.campaign_daily").fetchall() == [(300, 300)]
 
 
 def test_incremental_sync_loads_only_the_delta(bench):

@@ -13,8 +13,9 @@ from pipelines.definitions import build_definitions
 from pipelines.exports.ad_reports import read_ad_report
 from pipelines.sources.ad_platforms import today
 from pipelines.sources.google_ads import google_ads_source
+from pipelines.sources.google_ads.settings import REQUESTS_PER_SECOND
 from tests.conftest import Project, api_rows, failed_checks, source_error, staged, sync_api_source
-from tests.fake_apis.google_ads import VERSION, FakeGoogleAds
+from tests.fake_apis.google_ads import RATE_LIMIT, VERSION, FakeGoogleAds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 SECRETS = ("client-secret", "refresh-token", "developer-token", "ya29.access-token")
@@ -32,6 +33,7 @@ def google():
 def sync(tmp_path, fake: FakeGoogleAds, base_url: str, **options):
     options.setdefault("customer_ids", ["123-456-7890"])
     options.setdefault("start_date", today() - timedelta(days=60))
+    options.setdefault("requests_per_second", None)  # unpaced, but where a test is about the pace
     source = google_ads_source(developer_token="developer-token", client_id=fake.client_id,
                                client_secret="client-secret", refresh_token=options.pop("refresh_token",
                                                                                         "refresh-token"),
@@ -194,6 +196,44 @@ def test_resource_exhausted_waits_the_retry_delay_then_loads_everything(tmp_path
     stream = [at for (_, path, _, _), at in zip(google.requests, google.arrivals, strict=True)
               if path.endswith("searchStream")]
     assert len(stream) == 4 and stream[1] - stream[0] >= 1 and stream[2] - stream[1] >= 1
+
+
+def add_hundred_days(fake: FakeGoogleAds) -> date:
+    """One campaign's last 100 days, day n costing 1,000,000 + n micros: 100,004,950 micros in all
+    (100 × 1,000,000 + 0 + 1 + … + 99). Four windows of up to 30 days: four searchStream requests."""
+    first = today() - timedelta(days=99)
+    for n in range(100):
+        fake.add(CUSTOMER, BRAND, first + timedelta(days=n), "Brand - Search", 1_000_000 + n, 100, 10)
+    return first
+
+
+def assert_every_day_once(tmp_path) -> None:
+    assert api_rows(tmp_path, "select count(*), count(distinct (campaign_id, date)), sum(cost_micros) "
+                              "from raw_google_ads.campaign_daily") == [(100, 100, 100_004_950)]
+
+
+def test_the_default_pace_keeps_to_the_rate_limit_and_is_never_refused(tmp_path, google):
+    """The server's token bucket refills at 1 request a second (tests/fake_apis/google_ads.py); the source at its
+    default pace sends its four requests at least a second apart, and none is refused."""
+    google.rate_limit = RATE_LIMIT
+    first = add_hundred_days(google)
+    sync(tmp_path, google, google.start(), start_date=first, requests_per_second=REQUESTS_PER_SECOND)
+    assert_every_day_once(tmp_path)
+    stream = [at for (_, path, _, _), at in zip(google.requests, google.arrivals, strict=True)
+              if path.endswith("searchStream")]
+    assert google.throttled == 0 and len(stream) == 4
+    assert min(later - earlier for earlier, later in zip(stream, stream[1:], strict=False)) >= 1 / RATE_LIMIT
+
+
+def test_a_sync_faster_than_the_rate_limit_waits_what_google_asks_and_loads_every_row_once(tmp_path, google):
+    """Unpaced, the source runs into the bucket: each 429 RESOURCE_EXHAUSTED asks (in its body) for a second,
+    which the source waits before asking again; every day still loads exactly once."""
+    google.rate_limit = RATE_LIMIT
+    first = add_hundred_days(google)
+    sync(tmp_path, google, google.start(), start_date=first)
+    assert google.throttled > 0
+    assert_every_day_once(tmp_path)
+    assert len(google.queries()) == 4 + google.throttled
 
 
 def test_quota_never_regained_is_one_line_after_bounded_retries(tmp_path, google):

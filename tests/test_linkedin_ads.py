@@ -14,8 +14,9 @@ from pipelines.definitions import build_definitions
 from pipelines.exports.ad_reports import read_ad_report
 from pipelines.sources.ad_platforms import today
 from pipelines.sources.linkedin_ads import linkedin_ads_source
+from pipelines.sources.linkedin_ads.settings import REQUESTS_PER_SECOND
 from tests.conftest import Project, api_rows, failed_checks, source_error, staged, sync_api_source
-from tests.fake_apis.linkedin_ads import FakeLinkedInAds
+from tests.fake_apis.linkedin_ads import RATE_LIMIT, FakeLinkedInAds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 TOKEN = "AQV-linkedin-member-secret"
@@ -35,8 +36,10 @@ def linkedin():
 def sync(tmp_path, base_url: str, **options):
     options.setdefault("ad_account_ids", [ACCOUNT])
     options.setdefault("start_date", today() - timedelta(days=20))
+    options.setdefault("backoff_factor", 0.01)
+    options.setdefault("requests_per_second", None)  # unpaced, but where a test is about the pace
     source = linkedin_ads_source(access_token=options.pop("access_token", TOKEN), base_url=f"{base_url}/rest",
-                                 backoff_factor=0.01, **options)
+                                 **options)
     return sync_api_source(tmp_path, source, "raw_linkedin_ads")
 
 
@@ -117,6 +120,44 @@ def test_throttling_waits_what_linkedin_says_and_server_errors_are_retried(tmp_p
     analytics = [at for (_, path, _, _), at in zip(linkedin.requests, linkedin.arrivals, strict=True)
                  if path.endswith("adAnalytics")]
     assert len(analytics) == 3 and analytics[1] - analytics[0] >= 1 and analytics[2] - analytics[1] >= 1
+
+
+def add_days(fake: FakeLinkedInAds, days: int) -> date:
+    """The ABM campaign's last `days` days, day n costing 10 + n/100 EUR: for 40 days 400 + 7.80 = 407.80
+    (0.00 + 0.01 + … + 0.39)."""
+    first = today() - timedelta(days=days - 1)
+    for n in range(days):
+        fake.add(ACCOUNT, ABM, first + timedelta(days=n), f"{10 + n / 100:.2f}", 100, 5)
+    return first
+
+
+def assert_every_day_once(tmp_path, days: int, cost: float) -> None:
+    assert api_rows(tmp_path, "select count(*), count(distinct (campaign_id, date)), "
+                              "round(sum(cost_in_local_currency), 2) from raw_linkedin_ads.campaign_daily") == [
+        (days, days, cost)]
+
+
+def test_the_default_pace_keeps_to_the_rate_limit_and_is_never_refused(tmp_path, linkedin):
+    """The server refuses a second request in a calendar second (tests/fake_apis/linkedin_ads.py); the source at
+    its default pace sends its four requests (the account, its campaigns, two adAnalytics windows) at least a
+    second apart, and none is refused."""
+    linkedin.rate_limit, linkedin.campaign_page_size = RATE_LIMIT, 100
+    first = add_days(linkedin, 40)
+    sync(tmp_path, linkedin.start(), start_date=first, requests_per_second=REQUESTS_PER_SECOND)
+    assert_every_day_once(tmp_path, 40, 407.8)
+    assert linkedin.throttled == 0 and len(linkedin.arrivals) == 4
+    assert min(b - a for a, b in zip(linkedin.arrivals, linkedin.arrivals[1:], strict=False)) >= 1 / RATE_LIMIT
+
+
+def test_a_sync_faster_than_the_rate_limit_backs_off_and_loads_every_row_once(tmp_path, linkedin):
+    """Unpaced against a server that takes three requests a calendar second, the source meets 429s without a
+    Retry-After, backs off exponentially and asks again: every day still loads exactly once."""
+    linkedin.rate_limit = 3
+    first = add_days(linkedin, 100)
+    sync(tmp_path, linkedin.start(), start_date=first, backoff_factor=0.5)
+    assert linkedin.throttled > 0
+    assert_every_day_once(tmp_path, 100, 1049.5)
+    assert len(set(linkedin.analytics_windows())) == 4
 
 
 def test_rejected_token_is_one_line_naming_the_variable_and_never_leaks(tmp_path, linkedin, caplog):

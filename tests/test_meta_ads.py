@@ -100,6 +100,43 @@ def test_usage_near_the_limit_pauses_the_next_request(tmp_path, meta):
     assert len(gaps) == 2 and min(gaps) >= 1
 
 
+def add_days(fake: FakeMetaAds, days: int) -> date:
+    """The prospecting campaign's last `days` days, day n spending "10.<n>" (n < 100): for 60 days 600 + 17.70
+    (0.00 + 0.01 + … + 0.59)."""
+    first = today() - timedelta(days=days - 1)
+    for n in range(days):
+        fake.add(ACCOUNT, PROSPECTING, first + timedelta(days=n), "Prospecting - US", f"10.{n:02d}", 100, 5)
+    return first
+
+
+def test_the_usage_headers_hold_the_sync_to_the_ad_accounts_score(tmp_path, meta):
+    """The server keeps the account's score as Meta does (tests/fake_apis/meta_ads.py), here 20 points at most,
+    decaying at 20 a second; one row per page makes 60 requests. Past 75% the source waits until the usage it
+    is told is back at 75%: no request is refused, every day loads once, and the 60 requests take at least
+    (60 - 20) / 20 = 2 seconds, and not much more than the (60 - 15) / 20 = 2.25 seconds that 15 at once then
+    20 a second would take."""
+    meta.rate_limit, meta.max_score, meta.page_size = 20, 20, 1
+    first = add_days(meta, 60)
+    sync(tmp_path, meta.start(), start_date=first)
+    assert meta.throttled == 0 and len(meta.arrivals) == 60
+    assert 2 <= meta.arrivals[-1] - meta.arrivals[0] < 5
+    assert api_rows(tmp_path, "select count(*), count(distinct (campaign_id, date)), round(sum(spend), 2) "
+                              "from raw_meta_ads.campaign_daily") == [(60, 60, 617.7)]
+
+
+def test_an_account_blocked_by_another_app_waits_what_meta_says_then_loads_every_row_once(tmp_path, meta):
+    """Another app used up the account's score: the first call is refused (HTTP 400, error 17, usage at 100%,
+    a minute until access is regained), the source waits that (here at most 2 s, its longest wait) and loads
+    every day once."""
+    meta.rate_limit, meta.max_score = 20, 20
+    first = add_days(meta, 60)
+    meta.exhaust(ACCOUNT, 1.5)
+    sync(tmp_path, meta.start(), start_date=first, max_retry_delay=2)
+    assert meta.throttled == 1 and meta.arrivals[1] - meta.arrivals[0] >= 2
+    assert api_rows(tmp_path, "select count(*), count(distinct (campaign_id, date)), round(sum(spend), 2) "
+                              "from raw_meta_ads.campaign_daily") == [(60, 60, 617.7)]
+
+
 def test_rate_limit_that_outlasts_the_retries_is_one_line(tmp_path, meta):
     meta.throttle(17, times=100)
     with pytest.raises(Exception) as failure:

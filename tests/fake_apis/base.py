@@ -1,5 +1,6 @@
 """What every fake API server shares: a thread on 127.0.0.1, a request log, injected failures (429 with
-Retry-After, 5xx), a crash switch. Each API's server adds its routes, auth and error bodies."""
+Retry-After, 5xx), a crash switch, a rate limit. Each API's server adds its routes, auth and error bodies, and may
+count its rate limit and answer it the way that API does."""
 
 import json
 import math
@@ -26,7 +27,7 @@ class FakeApi:
     failures: list = field(default_factory=list)
     down_after: int | None = None  # answer 503 to every request after this many (a crash mid-sync)
     rate_limit: float | None = None  # requests per second (fixed one-second windows); beyond it, 429
-    throttled: int = 0  # how many 429 the rate limit answered
+    throttled: int = 0  # how many requests the rate limit refused
     _window: tuple = (0, 0)  # (second, requests in it)
 
     def fail(self, status: int, times: int = 1, path_contains: str = "", retry_after: str | None = None,
@@ -45,6 +46,20 @@ class FakeApi:
 
     def route(self, method: str, path: str, params: dict, body) -> tuple[int, dict]:
         raise NotImplementedError
+
+    # --- the rate limit, which an API may count and answer its own way ---------------------------------------
+    def limit_wait(self, path: str) -> float | None:
+        """None when a request to `path` is within `rate_limit` (and counts it), else the seconds until it would
+        be. Here: at most `rate_limit` requests in each calendar second."""
+        now = time.time()
+        second, count = self._window
+        second, count = (second, count + 1) if int(now) == second else (int(now), 1)
+        self._window = (second, count)
+        return second + 1 - now if count > self.rate_limit else None
+
+    def rate_limited(self, path: str, wait: float) -> tuple[int, dict, dict]:
+        """The answer to a request over the rate limit: here 429 with a Retry-After."""
+        return 429, self.error_body(429), {"Retry-After": str(max(1, math.ceil(wait)))}
 
     # --- serving -------------------------------------------------------------------------------------------
     def start(self) -> str:
@@ -96,13 +111,10 @@ class FakeApi:
         if self.down_after is not None and len(self.requests) > self.down_after:
             return 503, self.error_body(503), {}
         if self.rate_limit is not None:
-            now = time.time()
-            second, count = self._window
-            second, count = (second, count + 1) if int(now) == second else (int(now), 1)
-            self._window = (second, count)
-            if count > self.rate_limit:
+            wait = self.limit_wait(path)
+            if wait is not None:
                 self.throttled += 1
-                return 429, self.error_body(429), {"Retry-After": str(max(1, math.ceil(second + 1 - now)))}
+                return self.rate_limited(path, wait)
         for failure in self.failures:
             if failure.times > 0 and failure.path_contains in path:
                 failure.times -= 1

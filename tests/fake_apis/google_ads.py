@@ -1,15 +1,25 @@
 """A Google Ads REST server on 127.0.0.1 for tests (../shared/api-formats, section e): the OAuth token endpoint
 (refresh-token grant), `customers/{id}/googleAds:searchStream` answering a GAQL campaign report as a JSON array of
 result batches, int64 values as strings and zero metrics left out (proto3 JSON), the `developer-token` and
-`login-customer-id` headers, 429 RESOURCE_EXHAUSTED with its retryDelay in the body, 401/403 error bodies."""
+`login-customer-id` headers, 429 RESOURCE_EXHAUSTED with its retryDelay in the body, 401/403 error bodies, and a
+rate limit metered as Google meters it."""
 
+import math
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
 from tests.fake_apis.base import FakeApi
 
 VERSION = "v25"
+# Google publishes no fixed QPS for GoogleAdsService: requests are metered per customer id and per developer token
+# by a token bucket whose rate varies with server load, and a request over it is refused with HTTP 429
+# RESOURCE_EXHAUSTED, quotaError RESOURCE_TEMPORARILY_EXHAUSTED and a retryDelay in the body
+# (developers.google.com/google-ads/api/docs/best-practices/rate-limits). The one per-second rate the API
+# documents is 1 QPS, for its costlier Planning services (.../best-practices/quotas): the rate the source keeps by
+# default (pipelines/sources/google_ads/settings.py) and the rate this server's bucket refills at in the benchmark.
+RATE_LIMIT = 1.0
 FIELDS = ("segments.date", "customer.id", "customer.currency_code", "campaign.id", "campaign.name",
           "metrics.cost_micros", "metrics.clicks", "metrics.impressions", "metrics.conversions")
 
@@ -22,6 +32,14 @@ def google_error(code: int, status: str, message: str, error_code: dict | None =
          "requestId": "fake-request"}]}}
 
 
+def exhausted(retry_delay: str, rate_name: str) -> dict:
+    """A rate limit's answer: RESOURCE_EXHAUSTED asking to wait `retry_delay` (a Duration, "2s"), in the body only."""
+    return google_error(429, "RESOURCE_EXHAUSTED", f"Too many requests. Retry in {retry_delay[:-1]} seconds.",
+                        {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"},
+                        {"quotaErrorDetails": {"rateScope": "DEVELOPER", "rateName": rate_name,
+                                               "retryDelay": retry_delay}})
+
+
 @dataclass
 class FakeGoogleAds(FakeApi):
     client_id: str = "client-id.apps.googleusercontent.com"
@@ -32,7 +50,8 @@ class FakeGoogleAds(FakeApi):
     developer_token_approved: bool = True
     manager_id: str | None = None  # when set, customers are reached only with login-customer-id = manager_id
     batch_size: int = 10_000  # results per batch of the stream
-    retry_delay: str = "1s"  # what a 429 asks to wait
+    retry_delay: str = "1s"  # what an injected 429 asks to wait
+    _bucket: tuple = (None, 0.0)  # (tokens left, when counted) of the developer token's rate limit
     currencies: dict = field(default_factory=dict)  # customer id -> currency code
     rows: dict = field(default_factory=dict)  # (customer id, campaign id, day) -> row
 
@@ -65,14 +84,27 @@ class FakeGoogleAds(FakeApi):
 
     def error_body(self, status: int) -> dict:
         if status == 429:
-            return google_error(429, "RESOURCE_EXHAUSTED", "Too many requests. Retry in 1 seconds.",
-                                {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"},
-                                {"quotaErrorDetails": {"rateScope": "DEVELOPER",
-                                                       "rateName": "Number of operations for basic access",
-                                                       "retryDelay": self.retry_delay}})
+            return exhausted(self.retry_delay, "Number of operations for basic access")
         if status == 401:
             return self.unauthorized()
         return {"error": {"code": status, "message": "Internal error encountered.", "status": "INTERNAL"}}
+
+    def limit_wait(self, path: str) -> float | None:
+        """A token bucket per developer token that holds a second's worth of requests and refills at
+        `rate_limit` a second; the OAuth token endpoint is another service, not metered here."""
+        if path == "/token":
+            return None
+        capacity, now = max(1.0, self.rate_limit), time.monotonic()
+        tokens, counted = self._bucket
+        tokens = capacity if tokens is None else min(capacity, tokens + (now - counted) * self.rate_limit)
+        if tokens >= 1:
+            self._bucket = (tokens - 1, now)
+            return None
+        self._bucket = (tokens, now)
+        return (1 - tokens) / self.rate_limit
+
+    def rate_limited(self, path: str, wait: float) -> tuple[int, dict, dict]:
+        return 429, exhausted(f"{max(1, math.ceil(wait))}s", "Requests per developer token per second"), {}
 
     def _answer(self, headers, method, path, params, body):
         """The developer token and the manager account are checked once the OAuth token is accepted."""

@@ -2,7 +2,7 @@
 (`q=analytics`, CAMPAIGN pivot, DAILY granularity, Rest.li 2.0 dateRange and `accounts=List(urn)`), no paging and
 at most `element_cap` elements per answer (the rest is cut off), date-range objects and costs as decimal strings;
 ad accounts with their currency; campaigns paged by `pageToken`; the LinkedIn-Version header required; 401, 403,
-426 and 429 error bodies."""
+426 and 429 error bodies, and a rate limit answered as LinkedIn answers one."""
 
 import re
 from dataclasses import dataclass, field
@@ -10,6 +10,14 @@ from datetime import date
 from urllib.parse import unquote, urlparse
 
 from tests.fake_apis.base import FakeApi
+
+# LinkedIn publishes its limits per day only (per application and per member, for each endpoint, shown in the
+# Developer Portal; reset at midnight UTC), and answers a request over one, or one it refuses "as part of
+# infrastructure protection", with HTTP 429 and no Retry-After
+# (learn.microsoft.com/linkedin/shared/api-guide/concepts/rate-limits). With no per-second rate published, this
+# server refuses past the pace the source keeps by default (pipelines/sources/linkedin_ads/settings.py), in
+# calendar seconds, in the benchmark.
+RATE_LIMIT = 1.0
 
 
 def linkedin_error(status: int, code: str, message: str, service_code: int | None = None) -> dict:
@@ -64,6 +72,9 @@ class FakeLinkedInAds(FakeApi):
             return linkedin_error(403, "ACCESS_DENIED", "Not enough permissions to access: adAnalytics.GET.20260701",
                                   100)
         return linkedin_error(status, "INTERNAL_SERVER_ERROR", "Internal Server Error")
+
+    def rate_limited(self, path: str, wait: float) -> tuple[int, dict, dict]:
+        return 429, self.error_body(429), {}
 
     def _answer(self, headers, method, path, params, body):
         if self.authorized(headers, params, path):

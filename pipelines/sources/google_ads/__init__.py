@@ -20,6 +20,7 @@ from pipelines.sources.google_ads.settings import (
     DATASET,
     DEFAULT_BASE_URL,
     DEFAULT_TOKEN_URL,
+    REQUESTS_PER_SECOND,
     WINDOW_DAYS,
     GoogleAdsSettings,
 )
@@ -37,12 +38,13 @@ def google_ads_source(developer_token: str = dlt.secrets.value, client_id: str =
                       base_url: str = DEFAULT_BASE_URL, token_url: str = DEFAULT_TOKEN_URL,
                       start_date: date | None = None, lookback_days: int = DEFAULT_LOOKBACK_DAYS,
                       window_days: int = WINDOW_DAYS, max_attempts: int = 6, backoff_factor: float = 1.0,
-                      max_retry_delay: float = 60.0):
+                      max_retry_delay: float = 60.0, requests_per_second: float | None = REQUESTS_PER_SECOND):
     """Daily campaign performance of each customer id (dashes allowed). With `login_customer_id` (a manager
     account) the customers are reached through it. `start_date` (default two years back) is where each
-    customer's first sync starts. Building the source asks nothing: the refresh token is exchanged by the sync's
-    first request."""
-    client = retrying_client(base_url, None, max_attempts, backoff_factor, max_retry_delay)
+    customer's first sync starts. Requests go one at a time, at most `requests_per_second`; a 429
+    RESOURCE_EXHAUSTED waits the retryDelay Google asks for. Building the source asks nothing: the refresh token
+    is exchanged by the sync's first request."""
+    client = retrying_client(base_url, None, max_attempts, backoff_factor, max_retry_delay, requests_per_second)
     for scheme in ("http://", "https://"):
         client.session.mount(scheme, RetryDelayAdapter(pool_maxsize=10))
     # The token request is retried on 429 and 5xx like any other; an unreachable token URL is a wrong setting,

@@ -14,6 +14,12 @@ PLATFORM = "google_ads"
 DEFAULT_BASE_URL = "https://googleads.googleapis.com/v25"
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
 WINDOW_DAYS = 30  # days per searchStream request: one response holds every row of its window
+# Google meters requests per customer and per developer token at a rate it does not publish (it varies with load)
+# and refuses the excess with 429 RESOURCE_EXHAUSTED; its rate-limit guide asks clients to throttle their QPS. The
+# sync sends one request at a time, at most this many a second: the one rate the API documents (Planning
+# services, 1 QPS; developers.google.com/google-ads/api/docs/best-practices/quotas). A customer's two years are 25
+# requests, a daily sync's lookback one or two.
+REQUESTS_PER_SECOND = 1.0
 
 # One row per campaign and day. Zero-impression days are not returned by the API.
 GAQL = """SELECT segments.date, customer.id, customer.currency_code, campaign.id, campaign.name,

@@ -23,6 +23,7 @@ from pipelines.sources.linkedin_ads.settings import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     ELEMENT_CAP,
+    REQUESTS_PER_SECOND,
     WINDOW_DAYS,
     LinkedInAdsSettings,
 )
@@ -34,9 +35,13 @@ def linkedin_ads_source(access_token: str = dlt.secrets.value, ad_account_ids: S
                         base_url: str = DEFAULT_BASE_URL, api_version: str = DEFAULT_API_VERSION,
                         start_date: date | None = None, lookback_days: int = DEFAULT_LOOKBACK_DAYS,
                         window_days: int = WINDOW_DAYS, element_cap: int = ELEMENT_CAP, max_attempts: int = 6,
-                        backoff_factor: float = 1.0, max_retry_delay: float = 60.0):
-    """Daily campaign analytics of each ad account (ids, or `urn:li:sponsoredAccount:` URNs)."""
-    client = retrying_client(base_url, BearerTokenAuth(access_token), max_attempts, backoff_factor, max_retry_delay)
+                        backoff_factor: float = 1.0, max_retry_delay: float = 60.0,
+                        requests_per_second: float | None = REQUESTS_PER_SECOND):
+    """Daily campaign analytics of each ad account (ids, or `urn:li:sponsoredAccount:` URNs). Requests go one at a
+    time, at most `requests_per_second`; a 429 is retried after an exponential backoff (LinkedIn sends no
+    Retry-After)."""
+    client = retrying_client(base_url, BearerTokenAuth(access_token), max_attempts, backoff_factor, max_retry_delay,
+                             requests_per_second)
     client.headers = {"LinkedIn-Version": api_version, "X-Restli-Protocol-Version": "2.0.0"}
     ids = [a.strip().rsplit(":", 1)[-1] for a in ad_account_ids]
     return campaign_daily_resource(ids, partial(analytics_rows, client, Accounts(client), element_cap),

@@ -19,6 +19,12 @@ DEFAULT_API_VERSION = "202607"
 WINDOW_DAYS = 30
 ELEMENT_CAP = 15_000
 CAMPAIGN_PAGE_SIZE = 100
+# LinkedIn's limits are per day (per application and per member, for each endpoint, shown in the Developer
+# Portal), answered with 429 and no Retry-After, which it also sends "as part of infrastructure protection"; it
+# publishes no per-second rate. The sync sends one request at a time, at most this many a second: an account's
+# first sync (two years: 25 adAnalytics windows, its account and campaigns) takes half a minute, a daily one a few
+# seconds, and no burst reaches the infrastructure protection.
+REQUESTS_PER_SECOND = 1.0
 ANALYTICS_FIELDS = ("dateRange", "pivotValues", "impressions", "clicks", "costInLocalCurrency", "costInUsd",
                     "landingPageClicks", "externalWebsiteConversions", "oneClickLeads")
 # Every status, so that the names of ended and removed campaigns are known too.

@@ -32,8 +32,10 @@ def meta_ads_source(access_token: str = dlt.secrets.value, ad_account_ids: Seque
                     max_attempts: int = 6, backoff_factor: float = 1.0, max_retry_delay: float = 300.0,
                     rate_limit_wait: float = 60.0, usage_pause: float = 30.0):
     """Daily campaign insights of each ad account (ids with or without `act_`). The token goes in the
-    Authorization header, never in a URL. A rate-limit error waits what Meta says (else `rate_limit_wait`
-    seconds) and retries; a usage header past 75% pauses the next request up to `usage_pause` seconds."""
+    Authorization header, never in a URL. The usage headers pace the sync: past 75% of a limit, the next request
+    waits until that usage is back at 75% (or, when Meta does not say when, up to `usage_pause` seconds). A
+    rate-limit error waits what Meta says (else `rate_limit_wait` seconds: how long Meta's Standard tier blocks an
+    ad account) and retries."""
     client = retrying_client(base_url, BearerTokenAuth(access_token), max_attempts, backoff_factor,
                              max_retry_delay, retry_condition=should_retry)
     adapter = UsageAwareAdapter(usage_pause, rate_limit_wait, max_retry_delay, pool_maxsize=10)

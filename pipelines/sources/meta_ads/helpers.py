@@ -74,10 +74,11 @@ def _find(value: Any, key: str) -> Iterator[float]:
             yield from _find(item, key)
 
 
-def usage(response: Response) -> tuple[float, float]:
-    """(highest percentage of any limit used, seconds Meta says until access is regained) from the usage
-    headers; (0, 0) when there are none."""
-    highest, regain = 0.0, 0.0
+def usage(response: Response) -> tuple[float, float, float]:
+    """From the usage headers: the highest percentage of any limit used, the seconds Meta says until a blocked
+    limit serves again, and the seconds until the usage it reports is back at zero; (0, 0, 0) when there are
+    none."""
+    highest, regain, reset = 0.0, 0.0, 0.0
     for header in USAGE_HEADERS:
         try:
             value = json.loads(response.headers.get(header) or "null")
@@ -85,16 +86,18 @@ def usage(response: Response) -> tuple[float, float]:
             continue
         highest = max([highest, *_percentages(value)])
         # estimated_time_to_regain_access is in minutes, reset_time_duration in seconds.
-        regain = max([regain, *(60 * m for m in _find(value, "estimated_time_to_regain_access")),
-                      *_find(value, "reset_time_duration")])
-    return highest, regain
+        regain = max([regain, *(60 * m for m in _find(value, "estimated_time_to_regain_access"))])
+        reset = max([reset, *_find(value, "reset_time_duration")])
+    return highest, regain, reset
 
 
 class UsageAwareAdapter(HTTPAdapter):
-    """Slows the sync down instead of letting it fail: once a usage header reports a limit more than
-    SLOW_DOWN_AT percent used, the next request waits (what Meta says until access is regained, else a pause that
-    grows to `usage_pause` seconds at 100%); a rate-limit error gets a Retry-After of that wait (at least
-    `rate_limit_wait` when Meta does not say), which the session's retry honours, within `max_wait`."""
+    """Keeps the sync under Meta's limits by what the usage headers say, instead of letting it fail: once a limit is
+    more than SLOW_DOWN_AT percent used, the next request waits until it is back at SLOW_DOWN_AT (Meta's scores
+    decay at a steady rate, to zero in the `reset_time_duration` it reports), or, when Meta does not say when, a
+    pause that grows to `usage_pause` seconds at 100%; never less than what Meta says until blocked access is
+    regained. A rate-limit error gets a Retry-After of that wait (`rate_limit_wait` when Meta says nothing), which
+    the session's retry honours; every wait is at most `max_wait`."""
 
     def __init__(self, usage_pause: float, rate_limit_wait: float, max_wait: float, **kwargs):
         super().__init__(**kwargs)
@@ -106,15 +109,20 @@ class UsageAwareAdapter(HTTPAdapter):
         if wait > 0:
             time.sleep(wait)
         response = super().send(*args, **kwargs)
-        highest, regain = usage(response)
-        pause = 0.0
-        if highest >= SLOW_DOWN_AT:
-            pause = max(regain, self.usage_pause * min(1.0, (highest - SLOW_DOWN_AT) / (100 - SLOW_DOWN_AT)))
+        highest, regain, reset = usage(response)
+        pause = self.pause(highest, regain, reset)
         self.not_before = time.monotonic() + min(pause, self.max_wait)
         if should_retry(response, None) and graph_error(response).get("code") in RATE_LIMIT_CODES:
-            response.headers["Retry-After"] = str(max(1, math.ceil(min(max(regain, self.rate_limit_wait),
-                                                                       self.max_wait))))
+            wait = pause if regain or reset else max(pause, self.rate_limit_wait)
+            response.headers["Retry-After"] = str(max(1, math.ceil(min(wait, self.max_wait))))
         return response
+
+    def pause(self, highest: float, regain: float, reset: float) -> float:
+        if highest < SLOW_DOWN_AT:
+            return regain
+        if reset > 0:
+            return max(regain, reset * (highest - SLOW_DOWN_AT) / highest)
+        return max(regain, self.usage_pause * min(1.0, (highest - SLOW_DOWN_AT) / (100 - SLOW_DOWN_AT)))
 
 
 class InsightsPaginator(JSONResponseCursorPaginator):
