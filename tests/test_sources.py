@@ -80,12 +80,12 @@ def test_secrets_are_never_shown():
     assert "id-secret" not in shown and "the-secret" not in shown
 
 
-def test_env_example_and_the_readme_table_are_generated_from_the_settings():
+def test_env_example_and_the_configuration_table_are_generated_from_the_settings():
     """Run `python -m pipelines.config_docs --write` after changing a setting."""
     assert (ROOT / ".env.example").read_text() == config_docs.env_example()
-    readme = (ROOT / "README.md").read_text()
-    assert readme == config_docs.readme_with_table(readme)
-    table = config_docs.readme_table()
+    documented = (ROOT / "docs" / "configuration.md").read_text()
+    assert documented == config_docs.with_configuration_table(documented)
+    table = config_docs.configuration_table()
     for source in declared_sources():
         for variable in source.settings.variables() if source.settings else []:
             assert f"| `{variable.name}` |" in table
