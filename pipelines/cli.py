@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.config import ConfigError, Settings
+from pipelines.summary_periods import LATEST_DATA_DAY
 from pipelines.warehouse import STEP_WAIT_SECONDS, DatabaseBusy
 
 EXIT_USAGE = 2
@@ -186,13 +187,8 @@ def print_table(columns: list[str], rows: list[tuple], right: list[bool] | None 
 
 # The last complete months and quarters at the as-of date of the build (the parameter), up to the last day
 # with data.
-SUMMARY_SQL = """
-with latest as (
-    select greatest(
-        (select max(local_date(closed_at)) from staging.deals),
-        (select max(spend_date) from staging.spend),
-        (select max(local_date(created_at)) from staging.contacts)) as last_data_day
-),
+SUMMARY_SQL = f"""
+with {LATEST_DATA_DAY},
 complete as (
     select u.*, row_number() over (partition by period_grain order by period_start desc) as recency
     from marts.unit_economics u, latest

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import duckdb
 
-# The last quarter that ended by PAYBACK_AS_OF and holds paid spend; its spend per platform, channel and currency.
-SPEND_SUMMARY_SQL = """
-with paid as (
+from pipelines.summary_periods import LATEST_DATA_DAY
+
+# The quarter of the channel table (the last that ended by PAYBACK_AS_OF and holds data); its spend per platform,
+# channel and currency.
+SPEND_SUMMARY_SQL = f"""
+with {LATEST_DATA_DAY},
+paid as (
     select * from intermediate.sm_costs_daily where cost_type = 'paid_media'
 ),
 last_quarter as (
     select max(period_start) as period_start, max(period_end) as period_end
-    from intermediate.periods
-    where period_grain = 'quarter' and period_end <= getvariable('as_of')
-      and period_start <= (select max(cost_date) from paid)
+    from intermediate.periods, latest
+    where period_grain = 'quarter' and period_end <= getvariable('as_of') and period_start <= last_data_day
 ),
 by_currency as (
     select platform, channel, currency, sum(amount) as amount, sum(amount_reporting) as amount_reporting,

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.summary_periods import LATEST_DATA_DAY
+
 # The last quarter that ended by PAYBACK_AS_OF and holds data (as the headline table's periods), its channels under
 # the model of intermediate.attribution_model, biggest spend first.
-CHANNEL_SUMMARY_SQL = """
-with latest as (
-    select greatest(
-        (select max(local_date(closed_at)) from staging.deals),
-        (select max(spend_date) from staging.spend),
-        (select max(local_date(created_at)) from staging.contacts)) as last_data_day
-),
+CHANNEL_SUMMARY_SQL = f"""
+with {LATEST_DATA_DAY},
 last_quarter as (
     select max(period_start) as period_start
     from marts.channel_economics, latest
