@@ -381,8 +381,12 @@ class FilePlan:
     keys_counted: bool = True  # False: keys_unique is assumed, and read_file checks it once the file is read
     error: str | None = None  # the whole file breaks the contract
     readable: bool = True  # False: the file could not be opened (not recorded as read: the next sync tries again)
-    skips_rows: bool = False  # the query marks rows that are no data (`_skip`: an ad report's totals)
     report: ReportQuery | None = None  # an ad report's queries: its rows are read by their fast one first
+
+    @property
+    def skips_rows(self) -> bool:
+        """The query marks rows that are no data (`_skip`: an ad report's totals)."""
+        return self.report is not None
 
     @property
     def data_query(self) -> str | None:
@@ -420,7 +424,7 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, kind: E
         report = report_query(con, path, scratch, date_window) if ad_report else None
         query, first_line = ((report.exact, report.first_line) if report else
                              build_query(con, path, kind, date_window, scratch))
-        plan = FilePlan(relative, kind, query, first_line, skips_rows=ad_report, report=report)
+        plan = FilePlan(relative, kind, query, first_line, report=report)
         if not count_keys:
             plan.keys_unique, plan.keys_counted = True, False
             return plan

@@ -15,6 +15,7 @@ the sync round again with the keys counted first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -184,20 +185,25 @@ def _reader_connection(reporting_timezone: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str, date_window: DateWindow | None,
+FolderKinds = Callable[[], dict[str, tuple[Path, str | None, bool]]]
+
+
+def _folder_kinds(exports_dir: Path) -> FolderKinds:
+    """The folder's files, each with its kind and whether it is an ad report (`file_kind`), listed once per sync
+    when the first resource asks: recognising a report reads its first lines, which every resource would repeat."""
+    return functools.cache(lambda: {rel: (path, *file_kind(rel, path))
+                                    for rel, path in list_export_files(exports_dir).items()})
+
+
+def _kind_resource(kind: ExportKind, folder: FolderKinds, reporting_timezone: str, date_window: DateWindow | None,
                    batch_rows: int, count_keys_first: bool):
     @dlt.resource(name=kind.name)
     def load_kind() -> Iterator:
         # file -> [size, mtime_ns, rows rejected]; a file whose size and mtime are unchanged is not read again, and one
         # that could not be read at all is kept without them (None), so that the next sync tries it again
         state = dlt.current.resource_state().setdefault("files", {})
-        files, reports = {}, set()
-        for rel, path in list_export_files(exports_dir).items():
-            file_kind_name, report = file_kind(rel, path)
-            if file_kind_name == kind.name:
-                files[rel] = path
-                if report:
-                    reports.add(rel)
+        files = {rel: path for rel, (path, name, _) in folder().items() if name == kind.name}
+        reports = {rel for rel, (_, name, report) in folder().items() if name == kind.name and report}
         for gone in sorted(set(state) - set(files)):
             if state.pop(gone)[2]:
                 yield _tombstone(gone)
@@ -243,11 +249,11 @@ def _kind_resource(kind: ExportKind, exports_dir: Path, reporting_timezone: str,
 
 
 @dlt.resource(name=REJECTS_TABLE)
-def _unrecognized_files(exports_dir: Path) -> Iterator:
+def _unrecognized_files(folder: FolderKinds) -> Iterator:
     """Rows and files that broke the export contract, with file, line and reason. The other resources add
     their rejected rows; this one reports the files that are of no export kind, by name or by content."""
     state = dlt.current.resource_state().setdefault("files", [])
-    current = sorted(rel for rel, path in list_export_files(exports_dir).items() if file_kind(rel, path)[0] is None)
+    current = sorted(rel for rel, (_, name, _) in folder().items() if name is None)
     for relative in sorted(set(state) - set(current)):
         yield _tombstone(relative)
     expected = ", ".join(KINDS)
@@ -267,9 +273,10 @@ def exports_source(exports_dir: Path, reporting_timezone: str = "UTC", date_wind
     """All export kinds, plus the report of unrecognized files. A date outside `date_window` (default: from 1990
     to ten years from today) is rejected. Without `count_keys_first` each file's keys are assumed unique and
     checked as it is read (`KeyRepeated` when they are not)."""
-    resources = [_kind_resource(kind, Path(exports_dir), reporting_timezone, date_window, batch_rows, count_keys_first)
+    folder = _folder_kinds(Path(exports_dir))
+    resources = [_kind_resource(kind, folder, reporting_timezone, date_window, batch_rows, count_keys_first)
                  for kind in KINDS.values()]
-    return [*resources, _unrecognized_files(Path(exports_dir))]
+    return [*resources, _unrecognized_files(folder)]
 
 
 Result = TypeVar("Result")
