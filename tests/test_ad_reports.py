@@ -12,13 +12,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from pipelines.exports.ad_reports import AdReportError, detect_ad_report, read_ad_report, report_query
+from pipelines.exports.ad_reports import AdReportError, detect_ad_report, report_query
+from tests.ad_report_rows import ad_report_rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_reports"
 
 
 def rows(path: Path) -> list[dict]:
-    return [row for batch in read_ad_report(path, batch_rows=2) for row in batch.to_pylist()]
+    return [row for batch in ad_report_rows(path, batch_rows=2) for row in batch.to_pylist()]
 
 
 def good(path: Path) -> list[dict]:
@@ -63,7 +64,7 @@ def test_a_file_that_is_no_report_gets_the_list_of_understood_formats(tmp_path):
     path.write_text("Week,Channel,Budget,Owner\n2025-W10,search,1000,ana\n")
     assert detect_ad_report(path) is None
     with pytest.raises(AdReportError) as failure:
-        list(read_ad_report(path))
+        list(ad_report_rows(path))
     message = str(failure.value)
     assert message.startswith("spend_march.csv: not an ad platform report Payback understands. Understood reports: ")
     for title in ("Google Ads campaign report", "Meta Ads Manager export",
@@ -210,7 +211,7 @@ def test_a_bad_row_far_into_a_long_report(tmp_path):
         report.write("Campaign report\nDay,Campaign,Campaign ID,Currency code,Cost,Impr.,Clicks\n")
         report.writelines(f'2024-01-01,Campaign {i},{i},USD,"{i:,}.00",10,1\n' if i != 250_000 else
                           f"2024-01-01,Campaign {i},{i},USD,12.3x,10,1\n" for i in range(300_000))
-    read = [batch.select(["line", "spend", "reject_reason"]) for batch in read_ad_report(path)]
+    read = [batch.select(["line", "spend", "reject_reason"]) for batch in ad_report_rows(path)]
     table = pa.Table.from_batches(read)
     good = table.filter(pc.is_null(table["reject_reason"]))
     assert good.num_rows == 299_999

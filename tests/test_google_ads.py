@@ -10,10 +10,10 @@ import pytest
 
 from pipelines.config import ConfigError, Settings
 from pipelines.definitions import build_definitions
-from pipelines.exports.ad_reports import read_ad_report
 from pipelines.sources.ad_platforms import today
 from pipelines.sources.google_ads import google_ads_source
 from pipelines.sources.google_ads.settings import REQUESTS_PER_SECOND
+from tests.ad_report_rows import ad_report_rows
 from tests.conftest import Project, api_rows, failed_checks, source_error, staged, sync_api_source
 from tests.fake_apis.google_ads import RATE_LIMIT, VERSION, FakeGoogleAds
 
@@ -86,7 +86,7 @@ def test_same_spend_through_the_api_and_the_ui_export_to_the_cent(tmp_path, goog
     api = staged(tmp_path, "google_ads/spend", "select spend_date, campaign_id, round(spend, 2), currency "
                                                "from staged order by all")
     export = sorted((r["date"], r["campaign_id"], round(r["spend"], 2), r["currency"])
-                    for batch in read_ad_report(FIXTURES / "google_ads_campaign_report.csv")
+                    for batch in ad_report_rows(FIXTURES / "google_ads_campaign_report.csv")
                     for r in batch.to_pylist())
     assert api == export
     assert round(sum(row[2] for row in api), 2) == round(sum(row[2] for row in export), 2) == 4770.89

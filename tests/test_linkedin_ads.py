@@ -11,10 +11,10 @@ import pytest
 
 from pipelines.config import ConfigError, Settings
 from pipelines.definitions import build_definitions
-from pipelines.exports.ad_reports import read_ad_report
 from pipelines.sources.ad_platforms import today
 from pipelines.sources.linkedin_ads import linkedin_ads_source
 from pipelines.sources.linkedin_ads.settings import REQUESTS_PER_SECOND
+from tests.ad_report_rows import ad_report_rows
 from tests.conftest import Project, api_rows, failed_checks, source_error, staged, sync_api_source
 from tests.fake_apis.linkedin_ads import RATE_LIMIT, FakeLinkedInAds
 
@@ -71,7 +71,7 @@ def test_same_spend_through_the_api_and_the_ui_export_to_the_cent(tmp_path, link
     sync(tmp_path, linkedin.start(), start_date=date(2026, 3, 1))
     api = staged(tmp_path, "linkedin_ads/spend", "select spend_date, campaign_id, currency, spend from staged")
     export = sorted((r["date"], r["campaign_id"], r["currency"], r["spend"])
-                    for batch in read_ad_report(FIXTURES / "linkedin_campaign_performance.csv")
+                    for batch in ad_report_rows(FIXTURES / "linkedin_campaign_performance.csv")
                     for r in batch.to_pylist())
     assert [row[:3] for row in api] == [row[:3] for row in export]
     assert round(sum(row[3] for row in api), 2) == round(sum(row[3] for row in export), 2) == 47.42

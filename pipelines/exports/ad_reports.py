@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import csv
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -47,13 +46,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipelines.exports import encoding
 from pipelines.exports.contract import DateWindow
 from pipelines.exports.iso4217 import CODES as CURRENCY_CODES
 
-BATCH_ROWS = 50_000
 HEADER_SEARCH_ROWS = 30  # a report's header row is among its first rows
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", "\t", ";")
@@ -64,14 +61,6 @@ NUMBER_SAMPLE_ROWS = 1000  # the rows after the header whose numbers show the fi
 MAX_LINE_BYTES = 32 * 1024 * 1024  # as the export reader: a runaway value is one rejected row, not a failed file
 REPORT_SUFFIXES = (".csv", ".tsv", ".txt")  # the files looked into for a report
 
-# The rows `read_ad_report` returns: the ad_spend columns (typed as the contract types them), conversions, and where
-# each row came from. A row with a `reject_reason` is a reject (its `raw_row` is the row as read).
-SCHEMA = pa.schema([
-    ("date", pa.date32()), ("platform", pa.string()), ("campaign_id", pa.string()), ("spend", pa.float64()),
-    ("currency", pa.string()), ("account_id", pa.string()), ("campaign_name", pa.string()),
-    ("channel", pa.string()), ("impressions", pa.float64()), ("clicks", pa.float64()), ("leads", pa.float64()),
-    ("conversions", pa.float64()), ("line", pa.int64()), ("reject_reason", pa.string()), ("raw_row", pa.string()),
-])
 NUMBER_FIELDS = ("impressions", "clicks", "leads", "conversions")
 OUTPUT_COLUMNS = ("date", "platform", "campaign_id", "spend", "currency", "account_id", "campaign_name", "channel",
                   *NUMBER_FIELDS)
@@ -483,20 +472,3 @@ def report_query(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path,
                   f"CAST(CASE WHEN NOT _skip AND ({' OR '.join(f'({s})' for s in fast_suspects)}) "
                   "THEN error('the fast read stops at this row') END AS VARCHAR)", "NULL")
     return ReportQuery(exact_from(0), fast, layout.header_line + 2, exact_from)
-
-
-def read_ad_report(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """The rows of an ad platform report as `SCHEMA` batches: ad_spend rows, and rejects (with `reject_reason`),
-    each with its line. Raises AdReportError when the file is no report this module understands."""
-    with duckdb.connect() as con, tempfile.TemporaryDirectory(prefix="ad-report-") as scratch:
-        query = report_query(con, Path(path), Path(scratch))
-        offset = 0
-        for batch in query.batches(con, batch_rows):
-            table = pa.Table.from_batches([batch])
-            lines = pa.array(range(offset + query.first_line, offset + query.first_line + table.num_rows), pa.int64())
-            offset += table.num_rows
-            table = table.append_column("line", lines).filter(pc.invert(table["_skip"]))
-            table = table.rename_columns([{"_reject_reason": "reject_reason", "_raw_row": "raw_row"}.get(n, n)
-                                          for n in table.column_names])
-            if table.num_rows:
-                yield from table.select(SCHEMA.names).cast(SCHEMA).to_batches()
